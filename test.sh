@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# Builds and tests OptimizedCache. On Debian/Ubuntu it installs the servers the tests run for real
+# (redis-server, prometheus with promtool, openssl) when they are missing; elsewhere it names them.
+# Ends with one line: "tests: N passed, N failed, N skipped", summed over every test project.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+need_packages=()
+command -v redis-server >/dev/null 2>&1 || need_packages+=(redis-server)
+command -v prometheus >/dev/null 2>&1 || need_packages+=(prometheus)
+command -v promtool >/dev/null 2>&1 || need_packages+=(prometheus)
+command -v openssl >/dev/null 2>&1 || need_packages+=(openssl)
+command -v chromium >/dev/null 2>&1 || need_packages+=(chromium)
+if [ ${#need_packages[@]} -gt 0 ]; then
+  mapfile -t need_packages < <(printf '%s\n' "${need_packages[@]}" | sort -u)
+  if command -v apt-get >/dev/null 2>&1 && { [ "$(id -u)" = 0 ] || command -v sudo >/dev/null 2>&1; }; then
+    sudo_cmd=""; [ "$(id -u)" = 0 ] || sudo_cmd="sudo"
+    echo "installing test dependencies: ${need_packages[*]}"
+    $sudo_cmd apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends "${need_packages[@]}" >/dev/null
+  else
+    echo "missing test dependencies; install these packages and run again: ${need_packages[*]}" >&2
+    exit 1
+  fi
+fi
+
+# The AppHost and its tests need Aspire's packages and SDK. Where they restore, the whole solution is
+# built and tested; where they do not, everything else is, and the run says so.
+target=OptimizedCache.sln
+if ! dotnet restore AppHost/AppHost.csproj >/tmp/optimizedcache-apphost-restore.log 2>&1 \
+   || ! dotnet restore tests/AppHost.Tests/AppHost.Tests.csproj >>/tmp/optimizedcache-apphost-restore.log 2>&1; then
+  target=OptimizedCache.Local.slnf
+  echo "skipped: AppHost and tests/AppHost.Tests — the Aspire SDK and packages (Aspire.AppHost.Sdk, Aspire.Hosting.*) do not restore from this machine's NuGet sources (log: /tmp/optimizedcache-apphost-restore.log)"
+fi
+
+dotnet build "$target" -c Release -nologo -clp:ErrorsOnly
+
+results=TestResults
+rm -rf "$results"
+status=0
+for project in tests/*.Tests/*.Tests.csproj; do
+  name=$(basename "$project" .csproj)
+  if [ "$target" != OptimizedCache.sln ] && [ "$name" = AppHost.Tests ]; then continue; fi
+  dotnet test "$project" -c Release --no-build -nologo \
+    --logger "trx;LogFileName=$name.trx" --logger "console;verbosity=normal" \
+    --results-directory "$results" --blame-hang-timeout 10m || status=$?
+done
+
+passed=0; failed=0; skipped=0
+shopt -s nullglob
+for trx in "$results"/*.trx; do
+  counters=$(grep -o '<Counters [^>]*>' "$trx" | head -n 1)
+  get() { echo "$counters" | sed -n "s/.* $1=\"\([0-9]*\)\".*/\1/p"; }
+  passed=$((passed + $(get passed)))
+  failed=$((failed + $(get failed) + $(get error) + $(get timeout) + $(get aborted)))
+  skipped=$((skipped + $(get notExecuted)))
+done
+if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then
+  # The runner failed without a failed test (a crash, a hang, a build problem): count it as a failure.
+  failed=1
+fi
+echo "tests: $passed passed, $failed failed, $skipped skipped"
+exit "$status"

@@ -1,0 +1,163 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+
+namespace OptimizedCache.Testing;
+
+/// <summary>
+/// Helpers shared by the fixtures that run real servers: free ports, locating executables,
+/// and a child process whose output is kept (bounded) for error messages.
+/// </summary>
+public static class ServerProcess
+{
+    /// <summary>Asks the kernel for a free loopback port.</summary>
+    public static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+        return port;
+    }
+
+    /// <summary>
+    /// Finds <paramref name="executable"/> on PATH (or in /usr/sbin, /usr/bin), or throws with the
+    /// package that provides it. A missing server is a failure, never a skip.
+    /// </summary>
+    public static string Locate(string executable, string debianPackage)
+    {
+        var path = Environment.GetEnvironmentVariable("PATH") ?? string.Empty;
+        foreach (var dir in path.Split(':', StringSplitOptions.RemoveEmptyEntries).Concat(["/usr/bin", "/usr/sbin", "/usr/local/bin"]))
+        {
+            var candidate = Path.Combine(dir, executable);
+            if (File.Exists(candidate))
+            {
+                return candidate;
+            }
+        }
+
+        throw new InvalidOperationException(
+            $"'{executable}' was not found on PATH. Install it with: sudo apt-get install -y {debianPackage}");
+    }
+
+    /// <summary>Starts a process with its output captured into a bounded buffer.</summary>
+    public static Process Start(string fileName, IEnumerable<string> arguments, BoundedLog log, string? workingDirectory = null)
+    {
+        var psi = new ProcessStartInfo(fileName)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            WorkingDirectory = workingDirectory ?? Environment.CurrentDirectory,
+        };
+        foreach (var argument in arguments)
+        {
+            psi.ArgumentList.Add(argument);
+        }
+
+        var process = new Process { StartInfo = psi, EnableRaisingEvents = true };
+        process.OutputDataReceived += (_, e) => log.Add(e.Data);
+        process.ErrorDataReceived += (_, e) => log.Add(e.Data);
+        if (!process.Start())
+        {
+            throw new InvalidOperationException($"Could not start {fileName}.");
+        }
+
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return process;
+    }
+
+    /// <summary>Kills the process tree and waits for it to exit.</summary>
+    public static void Kill(Process? process)
+    {
+        if (process is null)
+        {
+            return;
+        }
+
+        try
+        {
+            if (!process.HasExited)
+            {
+                process.Kill(entireProcessTree: true);
+                process.WaitForExit(10_000);
+            }
+        }
+        catch (InvalidOperationException)
+        {
+            // Already gone.
+        }
+        finally
+        {
+            process.Dispose();
+        }
+    }
+
+    /// <summary>Waits until a TCP connection to the loopback port succeeds.</summary>
+    public static async Task WaitForPortAsync(int port, Process process, BoundedLog log, TimeSpan timeout)
+    {
+        var deadline = Stopwatch.StartNew();
+        while (deadline.Elapsed < timeout)
+        {
+            if (process.HasExited)
+            {
+                throw new InvalidOperationException(
+                    $"{process.StartInfo.FileName} exited with code {process.ExitCode} before listening on port {port}:\n{log}");
+            }
+
+            try
+            {
+                using var client = new TcpClient();
+                await client.ConnectAsync(IPAddress.Loopback, port);
+                return;
+            }
+            catch (SocketException)
+            {
+                await Task.Delay(25);
+            }
+        }
+
+        throw new TimeoutException($"{process.StartInfo.FileName} did not listen on port {port} within {timeout}:\n{log}");
+    }
+}
+
+/// <summary>The last lines a child process printed, kept for error messages.</summary>
+public sealed class BoundedLog(int capacity = 200)
+{
+    private readonly Queue<string> _lines = new();
+
+    /// <summary>Adds a line, dropping the oldest past the capacity.</summary>
+    public void Add(string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+
+        lock (_lines)
+        {
+            _lines.Enqueue(line);
+            while (_lines.Count > capacity)
+            {
+                _lines.Dequeue();
+            }
+        }
+    }
+
+    /// <inheritdoc />
+    public override string ToString()
+    {
+        lock (_lines)
+        {
+            var sb = new StringBuilder();
+            foreach (var line in _lines)
+            {
+                sb.AppendLine(line);
+            }
+
+            return sb.ToString();
+        }
+    }
+}
