@@ -27,10 +27,12 @@ fi
 # The AppHost and its tests need Aspire's packages and SDK. Where they restore, the whole solution is
 # built and tested; where they do not, everything else is, and the run says so.
 target=OptimizedCache.sln
+skip_note=""
 if ! dotnet restore AppHost/AppHost.csproj >/tmp/optimizedcache-apphost-restore.log 2>&1 \
    || ! dotnet restore tests/AppHost.Tests/AppHost.Tests.csproj >>/tmp/optimizedcache-apphost-restore.log 2>&1; then
   target=OptimizedCache.Local.slnf
-  echo "skipped: AppHost and tests/AppHost.Tests — the Aspire SDK and packages (Aspire.AppHost.Sdk, Aspire.Hosting.*) do not restore from this machine's NuGet sources (log: /tmp/optimizedcache-apphost-restore.log)"
+  skip_note="skipped: AppHost and tests/AppHost.Tests — the Aspire SDK and packages (Aspire.AppHost.Sdk, Aspire.Hosting.*) do not restore from this machine's NuGet sources (log: /tmp/optimizedcache-apphost-restore.log)"
+  echo "$skip_note"
 fi
 
 dotnet build "$target" -c Release -nologo -clp:ErrorsOnly
@@ -59,5 +61,6 @@ if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then
   # The runner failed without a failed test (a crash, a hang, a build problem): count it as a failure.
   failed=1
 fi
+[ -z "$skip_note" ] || echo "$skip_note"
 echo "tests: $passed passed, $failed failed, $skipped skipped"
 exit "$status"
