@@ -63,7 +63,16 @@ public sealed class PrometheusRulesTests
         var log = new BoundedLog(capacity: 2000);
         using var process = ServerProcess.Start(promtool, arguments, log, RepositoryPaths.Prometheus);
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
-        await process.WaitForExitAsync(timeout.Token);
+        try
+        {
+            await process.WaitForExitAsync(timeout.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"promtool {string.Join(' ', arguments)} did not finish within 2 minutes:\n{log}");
+        }
+
         process.WaitForExit(); // Flushes the redirected output.
         return (process.ExitCode, log.ToString());
     }
