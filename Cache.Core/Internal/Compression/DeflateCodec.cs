@@ -34,6 +34,13 @@ internal sealed unsafe class DeflateCodec : ICompressionCodec
             deflate.Write(source);
         }
 
+        if (sink.BytesWritten == 0)
+        {
+            // DeflateStream emits nothing when nothing was written; store the empty final block instead so
+            // that every stored payload is a complete stream and an empty input is not mistaken for truncation.
+            sink.Write([0x03, 0x00]);
+        }
+
         return checked((int)sink.BytesWritten);
     }
 
