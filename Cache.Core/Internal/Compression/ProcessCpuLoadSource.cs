@@ -16,6 +16,16 @@ internal sealed class ProcessCpuLoadSource : ICpuLoadSource
     private TimeSpan _lastProcessorTime;
     private double _load;
 
+    /// <summary>The default time a sample stands.</summary>
+    public static readonly TimeSpan DefaultSampleInterval = TimeSpan.FromSeconds(1);
+
+    /// <summary>Creates a source over the current process, re-sampled at most once per <see cref="DefaultSampleInterval"/>.</summary>
+    /// <param name="timeProvider">The clock.</param>
+    public ProcessCpuLoadSource(TimeProvider timeProvider)
+        : this(timeProvider, DefaultSampleInterval)
+    {
+    }
+
     /// <summary>Creates a source over the current process.</summary>
     /// <param name="timeProvider">The clock.</param>
     /// <param name="sampleInterval">How long a sample stands; positive.</param>
