@@ -1,0 +1,23 @@
+namespace OptimizedCache.Cache.Core.Internal;
+
+/// <summary>
+/// Identifies the codec a payload was compressed with. The value is stored as one byte in every entry's
+/// envelope, so existing values must never be renumbered; new codecs take new numbers.
+/// </summary>
+internal enum CompressionCodecId : byte
+{
+    /// <summary>The payload is stored as it is.</summary>
+    None = 0,
+
+    /// <summary>LZ4 block format (<c>liblz4.so.1</c>): the cheapest codec, for mid-size values.</summary>
+    Lz4 = 1,
+
+    /// <summary>Zstandard frame format (<c>libzstd.so.1</c>): a strong codec for large values.</summary>
+    Zstd = 2,
+
+    /// <summary>Brotli (framework): the strong codec when Zstandard is missing.</summary>
+    Brotli = 3,
+
+    /// <summary>Raw Deflate (framework): the fast codec when LZ4 is missing.</summary>
+    Deflate = 4,
+}
