@@ -622,7 +622,8 @@ internal sealed class PhysicalConnection : IAsyncDisposable
             _pending.Clear();
         }
 
-        var lost = reason as RedisConnectionException
+        // A protocol error reaches the callers as itself: their replies were lost to a malformed stream.
+        var lost = reason as RedisException
             ?? new RedisConnectionException($"The connection to {_endpointText} was reset: {reason.Message}", Endpoint, RedisConnectionState.Disconnected, null, reason);
         foreach (var op in orphans)
         {
