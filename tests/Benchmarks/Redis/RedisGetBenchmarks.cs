@@ -16,20 +16,21 @@ public class RedisGetBenchmarks
 
     /// <summary>Starts redis-server and stores a 1 KiB value and a small one.</summary>
     [GlobalSetup]
-    public async Task SetupAsync()
+    public void Setup()
     {
-        _server = await LocalRedisServer.StartAsync();
-        _client = await RedisClient.ConnectAsync(_server.ConnectionString);
-        await _client.SetAsync("bench:1k", new byte[1024]);
-        await _client.SetAsync("bench:empty", ReadOnlyMemory<byte>.Empty);
+        // Synchronous on purpose: the in-process toolchain does not await an async setup.
+        _server = LocalRedisServer.StartAsync().GetAwaiter().GetResult();
+        _client = RedisClient.ConnectAsync(_server.ConnectionString).GetAwaiter().GetResult();
+        _client.SetAsync("bench:1k", new byte[1024]).GetAwaiter().GetResult();
+        _client.SetAsync("bench:empty", ReadOnlyMemory<byte>.Empty).GetAwaiter().GetResult();
     }
 
     /// <summary>Stops the client and the server.</summary>
     [GlobalCleanup]
-    public async Task CleanupAsync()
+    public void Cleanup()
     {
-        await _client.DisposeAsync();
-        await _server.DisposeAsync();
+        _client.DisposeAsync().AsTask().GetAwaiter().GetResult();
+        _server.DisposeAsync().AsTask().GetAwaiter().GetResult();
     }
 
     /// <summary>GET of a 1 KiB value.</summary>
