@@ -86,8 +86,10 @@ public static class ServiceDefaultsExtensions
                 logging.IncludeFormattedMessage = true;
                 logging.IncludeScopes = true;
             });
-            services.ConfigureOpenTelemetryLoggerProvider((provider, logging) => logging
-                .ConfigureResource(resource => TelemetryProviders.ConfigureResource(resource, provider))
+            var configuration = builder.Configuration;
+            var environment = builder.Environment;
+            services.ConfigureOpenTelemetryLoggerProvider(logging => logging
+                .ConfigureResource(resource => TelemetryProviders.ConfigureResource(resource, configuration, environment))
                 .AddOtlpExporter());
         }
 

@@ -93,10 +93,12 @@ internal static class TelemetryProviders
     /// The resource: service name from <c>OTEL_SERVICE_NAME</c> or the application name, the version
     /// of the entry assembly, then <c>OTEL_RESOURCE_ATTRIBUTES</c> (which Aspire uses for the instance id).
     /// </summary>
-    public static void ConfigureResource(ResourceBuilder resource, IServiceProvider services)
+    public static void ConfigureResource(ResourceBuilder resource, IServiceProvider services) =>
+        ConfigureResource(resource, services.GetRequiredService<IConfiguration>(), services.GetRequiredService<IHostEnvironment>());
+
+    /// <inheritdoc cref="ConfigureResource(ResourceBuilder, IServiceProvider)"/>
+    public static void ConfigureResource(ResourceBuilder resource, IConfiguration configuration, IHostEnvironment environment)
     {
-        var configuration = services.GetRequiredService<IConfiguration>();
-        var environment = services.GetRequiredService<IHostEnvironment>();
         var serviceName = configuration[ServiceNameKey] is { Length: > 0 } configured ? configured : environment.ApplicationName;
         var version = Assembly.GetEntryAssembly()?.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion;
         resource.Clear()
