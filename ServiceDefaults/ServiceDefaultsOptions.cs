@@ -55,7 +55,11 @@ public sealed class ServiceDefaultsOptions
     /// <value>Empty by default.</value>
     public IList<string> AdditionalMeters { get; } = [];
 
-    /// <summary>Activity sources traced besides <see cref="DefaultActivitySources"/>; <c>*</c> is a wildcard.</summary>
+    /// <summary>
+    /// Activity sources traced besides <see cref="DefaultActivitySources"/>; <c>*</c> is a wildcard.
+    /// Sources are listened to only when traces go somewhere: an OTLP endpoint is set or a processor
+    /// was registered with <c>ConfigureServiceDefaultsTracing</c>.
+    /// </summary>
     /// <value>Empty by default.</value>
     public IList<string> AdditionalActivitySources { get; } = [];
 
@@ -67,8 +71,9 @@ public sealed class ServiceDefaultsOptions
     public TimeSpan ScrapeCacheDuration { get; set; } = TimeSpan.FromMilliseconds(300);
 
     /// <summary>
-    /// The most distinct tag combinations one metric keeps; measurements beyond it are aggregated into
-    /// one series labelled <c>otel_metric_overflow="true"</c>. Bounds memory and the size of <c>/metrics</c>.
+    /// The most distinct tag combinations one metric keeps; measurements with further combinations are
+    /// aggregated into one more series labelled <c>otel_metric_overflow="true"</c>. With the SDK's limit of
+    /// 1000 metric streams per provider, this bounds memory and the size of <c>/metrics</c>.
     /// </summary>
     /// <value>2000 (the OpenTelemetry SDK's default); between 1 and 100000.</value>
     public int MetricCardinalityLimit { get; set; } = 2000;

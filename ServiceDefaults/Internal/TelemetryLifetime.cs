@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -12,7 +13,7 @@ namespace OptimizedCache.ServiceDefaults.Internal;
 /// the last measurements are exported). The container disposes them again on its own disposal, which
 /// is then a no-op.
 /// </summary>
-internal sealed class TelemetryLifetime(IServiceProvider services, ILogger<TelemetryLifetime> logger) : IHostedLifecycleService
+internal sealed class TelemetryLifetime(IServiceProvider services, IConfiguration configuration, ILogger<TelemetryLifetime> logger) : IHostedLifecycleService
 {
     private MeterProvider? _meterProvider;
     private TracerProvider? _tracerProvider;
@@ -21,6 +22,11 @@ internal sealed class TelemetryLifetime(IServiceProvider services, ILogger<Telem
     {
         _meterProvider = services.GetRequiredService<MeterProvider>();
         _tracerProvider = services.GetRequiredService<TracerProvider>();
+        if (TelemetryProviders.IsOtlpEnabled(configuration))
+        {
+            Log.OtlpExportEnabled(logger, TelemetryProviders.DescribeOtlpEndpoint(configuration), configuration[TelemetryProviders.OtlpProtocolKey] ?? "grpc");
+        }
+
         return Task.CompletedTask;
     }
 

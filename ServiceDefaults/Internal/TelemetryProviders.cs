@@ -35,6 +35,12 @@ internal static class TelemetryProviders
     public static bool IsOtlpEnabled(IConfiguration configuration) =>
         !string.IsNullOrWhiteSpace(configuration[OtlpEndpointKey]);
 
+    /// <summary>The OTLP endpoint without path, query or credentials, fit for a log line.</summary>
+    public static string DescribeOtlpEndpoint(IConfiguration configuration) =>
+        Uri.TryCreate(configuration[OtlpEndpointKey], UriKind.Absolute, out var endpoint)
+            ? $"{endpoint.Scheme}://{endpoint.Host}:{endpoint.Port}"
+            : "(not a valid URI)";
+
     public static MeterProvider CreateMeterProvider(IServiceProvider services)
     {
         var options = services.GetRequiredService<IOptions<ServiceDefaultsOptions>>().Value;
@@ -71,17 +77,25 @@ internal static class TelemetryProviders
         var options = services.GetRequiredService<IOptions<ServiceDefaultsOptions>>().Value;
         var configuration = services.GetRequiredService<IConfiguration>();
 
+        var callbacks = services.GetServices<TelemetryBuilderCallback<TracerProviderBuilder>>().ToList();
+        var otlp = IsOtlpEnabled(configuration);
         var builder = Sdk.CreateTracerProviderBuilder()
             .ConfigureServices(s => s.AddSingleton(configuration))
-            .ConfigureResource(resource => ConfigureResource(resource, services))
-            .AddSource([.. ServiceDefaultsOptions.DefaultActivitySources.Concat(options.AdditionalActivitySources).Distinct(StringComparer.Ordinal)]);
+            .ConfigureResource(resource => ConfigureResource(resource, services));
 
-        foreach (var callback in services.GetServices<TelemetryBuilderCallback<TracerProviderBuilder>>())
+        // Listening makes ASP.NET Core and HttpClient create an activity per request; with nowhere to
+        // send them (no OTLP endpoint, no registered processor) that is work for nothing.
+        if (otlp || callbacks.Count > 0)
+        {
+            builder.AddSource([.. ServiceDefaultsOptions.DefaultActivitySources.Concat(options.AdditionalActivitySources).Distinct(StringComparer.Ordinal)]);
+        }
+
+        foreach (var callback in callbacks)
         {
             callback.Configure(services, builder);
         }
 
-        if (IsOtlpEnabled(configuration))
+        if (otlp)
         {
             builder.AddOtlpExporter();
         }

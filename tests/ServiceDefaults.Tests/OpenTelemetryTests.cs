@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -24,12 +26,15 @@ public sealed class OpenTelemetryCollection;
 public sealed class OpenTelemetryTests
 {
     private static readonly ActivitySource CacheSource = new("OptimizedCache");
+    private static readonly ActivitySource ExtraSource = new("OptimizedCache.Tests.Extra");
+    private static readonly ActivitySource UnlistedSource = new("OptimizedCache.Tests.Unlisted");
 
     [Fact]
     public async Task RequestsAreTracedWithRouteAndStatusWhileProbesAndScrapesAreNot()
     {
         var exporter = new RecordingActivityExporter();
         await using var app = await TestApp.StartAsync(
+            new Dictionary<string, string?> { ["ServiceDefaults:AdditionalActivitySources:0"] = ExtraSource.Name },
             configureBuilder: builder => builder.Services.ConfigureServiceDefaultsTracing(
                 (_, tracing) => tracing.AddProcessor(new SimpleActivityExportProcessor(exporter))),
             configureApp: app =>
@@ -37,6 +42,8 @@ public sealed class OpenTelemetryTests
                 app.MapGet("/traced/{id:int}", (int id) =>
                 {
                     using var activity = CacheSource.StartActivity("cache.get");
+                    using var extra = ExtraSource.StartActivity("extra.work");
+                    using var unlisted = UnlistedSource.StartActivity("unlisted.work");
                     return id;
                 });
                 app.MapGet("/boom", string () => throw new InvalidOperationException("boom"));
@@ -59,10 +66,23 @@ public sealed class OpenTelemetryTests
         Assert.Equal(ActivityStatusCode.Unset, traced.Status);
         var cache = Assert.Single(exporter.Exported, a => a.Source == "OptimizedCache");
         Assert.Equal(traced.SpanId, cache.ParentSpanId);
+        Assert.Single(exporter.Exported, a => a.DisplayName == "extra.work");
+        Assert.DoesNotContain(exporter.Exported, a => a.Source == UnlistedSource.Name);
         var failed = Assert.Single(server, a => a.DisplayName == "GET /boom");
         Assert.Equal(500, failed.Tags["http.response.status_code"]);
         Assert.Equal(typeof(InvalidOperationException).FullName, failed.Tags["error.type"]);
         Assert.Equal(ActivityStatusCode.Error, failed.Status);
+    }
+
+    [Fact]
+    public async Task WithoutAnywhereToSendTracesRequestsStartNoActivity()
+    {
+        await using var app = await TestApp.StartAsync(configureApp: app =>
+            app.MapGet("/activity", (HttpContext context) => context.Features.Get<IHttpActivityFeature>()?.Activity is null ? "none" : "some"));
+
+        var answer = await app.Client.GetStringAsync("/activity");
+
+        Assert.Equal("none", answer);
     }
 
     [Fact]
