@@ -13,7 +13,7 @@ namespace OptimizedCache.ServiceDefaults.Internal;
 /// the last measurements are exported). The container disposes them again on its own disposal, which
 /// is then a no-op.
 /// </summary>
-internal sealed class TelemetryLifetime(IServiceProvider services, IConfiguration configuration, ILogger<TelemetryLifetime> logger) : IHostedLifecycleService
+internal sealed class TelemetryLifetime(IServiceProvider services, IConfiguration configuration, TimeProvider timeProvider, ILogger<TelemetryLifetime> logger) : IHostedLifecycleService
 {
     private MeterProvider? _meterProvider;
     private TracerProvider? _tracerProvider;
@@ -40,7 +40,7 @@ internal sealed class TelemetryLifetime(IServiceProvider services, IConfiguratio
 
     public Task StoppedAsync(CancellationToken cancellationToken)
     {
-        TelemetryProviders.Shutdown(Interlocked.Exchange(ref _meterProvider, null), Interlocked.Exchange(ref _tracerProvider, null), logger);
+        TelemetryProviders.Shutdown(Interlocked.Exchange(ref _meterProvider, null), Interlocked.Exchange(ref _tracerProvider, null), timeProvider, logger);
         return Task.CompletedTask;
     }
 }

@@ -121,12 +121,17 @@ internal static class TelemetryProviders
             .AddEnvironmentVariableDetector();
     }
 
-    /// <summary>Flushes and shuts a provider down within a bounded time, so shutdown cannot hang on an exporter.</summary>
-    public static void Shutdown(MeterProvider? meterProvider, TracerProvider? tracerProvider, ILogger logger)
+    /// <summary>
+    /// Flushes and shuts the providers down within a bounded time each, so shutdown cannot hang on an
+    /// exporter. The meter provider's own result is false whenever the pull reader is present (it
+    /// refuses a collection nobody asked for), so only running out of time counts as incomplete.
+    /// </summary>
+    public static void Shutdown(MeterProvider? meterProvider, TracerProvider? tracerProvider, TimeProvider timeProvider, ILogger logger)
     {
         if (tracerProvider is not null)
         {
-            if (!tracerProvider.Shutdown(ShutdownTimeoutMilliseconds))
+            var started = timeProvider.GetTimestamp();
+            if (!tracerProvider.Shutdown(ShutdownTimeoutMilliseconds) && timeProvider.GetElapsedTime(started).TotalMilliseconds >= ShutdownTimeoutMilliseconds)
             {
                 Log.TelemetryShutdownIncomplete(logger, "tracer", ShutdownTimeoutMilliseconds);
             }
@@ -136,7 +141,8 @@ internal static class TelemetryProviders
 
         if (meterProvider is not null)
         {
-            if (!meterProvider.Shutdown(ShutdownTimeoutMilliseconds))
+            var started = timeProvider.GetTimestamp();
+            if (!meterProvider.Shutdown(ShutdownTimeoutMilliseconds) && timeProvider.GetElapsedTime(started).TotalMilliseconds >= ShutdownTimeoutMilliseconds)
             {
                 Log.TelemetryShutdownIncomplete(logger, "meter", ShutdownTimeoutMilliseconds);
             }
