@@ -63,10 +63,17 @@ internal sealed class CacheFlagFilter(CacheGroup group) : IEndpointFilter
         }
 
         http.Response.Headers["X-Cache"] = request.Result.HeaderValue();
-        var status = result is IStatusCodeHttpResult { StatusCode: { } code } ? code : 200;
-        metrics.RecordRequest(group, request.Result, status, Stopwatch.GetElapsedTime(start));
+        metrics.RecordRequest(group, request.Result, StatusOf(result), Stopwatch.GetElapsedTime(start));
         return result;
     }
+
+    // Handlers return Results<…> unions; the status is on the result inside.
+    private static int StatusOf(object? result) => result switch
+    {
+        INestedHttpResult nested => StatusOf(nested.Result),
+        IStatusCodeHttpResult { StatusCode: { } code } => code,
+        _ => 200,
+    };
 }
 
 /// <summary>Attaches <see cref="CacheFlagFilter"/> to a group of endpoints.</summary>

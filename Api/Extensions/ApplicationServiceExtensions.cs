@@ -1,3 +1,4 @@
+using System.Text.Json.Serialization;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Microsoft.FeatureManagement;
@@ -21,6 +22,7 @@ public static class ApplicationServiceExtensions
     {
         var services = builder.Services;
         services.AddProblemDetails();
+        services.ConfigureHttpJsonOptions(o => o.SerializerOptions.Converters.Add(new JsonStringEnumConverter()));
         services.TryAddSingleton(TimeProvider.System);
 
         services.AddOptions<SimulatedOriginOptions>().BindConfiguration(SimulatedOriginOptions.SectionName)
