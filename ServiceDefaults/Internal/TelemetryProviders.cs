@@ -1,0 +1,143 @@
+using System.Diagnostics.Metrics;
+using System.Reflection;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using OpenTelemetry;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
+using OpenTelemetry.Trace;
+
+namespace OptimizedCache.ServiceDefaults.Internal;
+
+/// <summary>
+/// Builds the meter and tracer providers from the SDK's own builders (the hosting integration package
+/// is not used), with the application's configuration in place of the SDK's environment-only default,
+/// so that <c>OTEL_*</c> settings work from appsettings as well as from the environment. Changes other
+/// code registers with <c>ConfigureServiceDefaultsMetrics</c> / <c>ConfigureServiceDefaultsTracing</c>
+/// are applied before the OTLP exporter is added.
+/// </summary>
+internal static class TelemetryProviders
+{
+    /// <summary>The endpoint setting that switches OTLP export on (as Aspire sets it).</summary>
+    public const string OtlpEndpointKey = "OTEL_EXPORTER_OTLP_ENDPOINT";
+
+    /// <summary>The protocol setting (<c>grpc</c> or <c>http/protobuf</c>).</summary>
+    public const string OtlpProtocolKey = "OTEL_EXPORTER_OTLP_PROTOCOL";
+
+    /// <summary>The service name setting; the application name is used without it.</summary>
+    public const string ServiceNameKey = "OTEL_SERVICE_NAME";
+
+    private const int ShutdownTimeoutMilliseconds = 5_000;
+
+    public static bool IsOtlpEnabled(IConfiguration configuration) =>
+        !string.IsNullOrWhiteSpace(configuration[OtlpEndpointKey]);
+
+    public static MeterProvider CreateMeterProvider(IServiceProvider services)
+    {
+        var options = services.GetRequiredService<IOptions<ServiceDefaultsOptions>>().Value;
+        var configuration = services.GetRequiredService<IConfiguration>();
+        var scrapeEndpoint = services.GetRequiredService<PrometheusScrapeEndpoint>();
+        var buckets = ServiceDefaultsOptions.LatencyBucketBoundaries.ToArray();
+        var cardinalityLimit = options.MetricCardinalityLimit;
+
+        var builder = Sdk.CreateMeterProviderBuilder()
+            .ConfigureServices(s => s.AddSingleton(configuration))
+            .ConfigureResource(resource => ConfigureResource(resource, services))
+            .AddMeter([.. ServiceDefaultsOptions.DefaultMeters.Concat(options.AdditionalMeters).Distinct(StringComparer.Ordinal)])
+            .AddView(instrument => SelectStream(instrument, buckets, cardinalityLimit))
+            .AddReader(new BaseExportingMetricReader(scrapeEndpoint.Exporter)
+            {
+                TemporalityPreference = MetricReaderTemporalityPreference.Cumulative,
+            });
+
+        foreach (var callback in services.GetServices<TelemetryBuilderCallback<MeterProviderBuilder>>())
+        {
+            callback.Configure(services, builder);
+        }
+
+        if (IsOtlpEnabled(configuration))
+        {
+            builder.AddOtlpExporter();
+        }
+
+        return builder.Build();
+    }
+
+    public static TracerProvider CreateTracerProvider(IServiceProvider services)
+    {
+        var options = services.GetRequiredService<IOptions<ServiceDefaultsOptions>>().Value;
+        var configuration = services.GetRequiredService<IConfiguration>();
+
+        var builder = Sdk.CreateTracerProviderBuilder()
+            .ConfigureServices(s => s.AddSingleton(configuration))
+            .ConfigureResource(resource => ConfigureResource(resource, services))
+            .AddSource([.. ServiceDefaultsOptions.DefaultActivitySources.Concat(options.AdditionalActivitySources).Distinct(StringComparer.Ordinal)]);
+
+        foreach (var callback in services.GetServices<TelemetryBuilderCallback<TracerProviderBuilder>>())
+        {
+            callback.Configure(services, builder);
+        }
+
+        if (IsOtlpEnabled(configuration))
+        {
+            builder.AddOtlpExporter();
+        }
+
+        return builder.Build();
+    }
+
+    /// <summary>
+    /// The resource: service name from <c>OTEL_SERVICE_NAME</c> or the application name, the version
+    /// of the entry assembly, then <c>OTEL_RESOURCE_ATTRIBUTES</c> (which Aspire uses for the instance id).
+    /// </summary>
+    public static void ConfigureResource(ResourceBuilder resource, IServiceProvider services)
+    {
+        var configuration = services.GetRequiredService<IConfiguration>();
+        var environment = services.GetRequiredService<IHostEnvironment>();
+        var serviceName = configuration[ServiceNameKey] is { Length: > 0 } configured ? configured : environment.ApplicationName;
+        var version = Assembly.GetEntryAssembly()?.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion;
+        resource.Clear()
+            .AddService(serviceName, serviceVersion: version, autoGenerateServiceInstanceId: false)
+            .AddTelemetrySdk()
+            .AddEnvironmentVariableDetector();
+    }
+
+    /// <summary>Flushes and shuts a provider down within a bounded time, so shutdown cannot hang on an exporter.</summary>
+    public static void Shutdown(MeterProvider? meterProvider, TracerProvider? tracerProvider, ILogger logger)
+    {
+        if (tracerProvider is not null)
+        {
+            if (!tracerProvider.Shutdown(ShutdownTimeoutMilliseconds))
+            {
+                Log.TelemetryShutdownIncomplete(logger, "tracer", ShutdownTimeoutMilliseconds);
+            }
+
+            tracerProvider.Dispose();
+        }
+
+        if (meterProvider is not null)
+        {
+            if (!meterProvider.Shutdown(ShutdownTimeoutMilliseconds))
+            {
+                Log.TelemetryShutdownIncomplete(logger, "meter", ShutdownTimeoutMilliseconds);
+            }
+
+            meterProvider.Dispose();
+        }
+    }
+
+    private static MetricStreamConfiguration SelectStream(Instrument instrument, double[] buckets, int cardinalityLimit)
+    {
+        var isHistogram = instrument.GetType() is { IsGenericType: true } type
+            && type.GetGenericTypeDefinition() == typeof(Histogram<>);
+        if (isHistogram && instrument.Unit == "s")
+        {
+            return new ExplicitBucketHistogramConfiguration { Boundaries = buckets, CardinalityLimit = cardinalityLimit };
+        }
+
+        return new MetricStreamConfiguration { CardinalityLimit = cardinalityLimit };
+    }
+}
