@@ -3,6 +3,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Microsoft.FeatureManagement;
 using OptimizedCache.Api.Admin;
+using OptimizedCache.Api.Apis;
 using OptimizedCache.Api.Caching;
 using OptimizedCache.Api.Origin;
 using OptimizedCache.Api.Rollout;
@@ -16,7 +17,7 @@ public static class ApplicationServiceExtensions
     /// <summary>
     /// The origin (the simulated store unless an <see cref="IStoreOrigin"/> is already registered), the rollout
     /// (state store, coordinator, feature definitions derived from the phase), feature management, admin
-    /// settings, metrics and the recent-log ring. The cache itself (<c>HybridCache</c>) is registered by the caller.
+    /// settings, metrics, the recent-log ring and the cache (<c>OptimizedHybridCache</c> as <c>HybridCache</c>).
     /// </summary>
     public static IHostApplicationBuilder AddApplicationServices(this IHostApplicationBuilder builder)
     {
@@ -40,7 +41,21 @@ public static class ApplicationServiceExtensions
 
         services.TryAddSingleton<SimulatedStoreOrigin>();
         services.TryAddSingleton<IStoreOrigin>(sp => sp.GetRequiredService<SimulatedStoreOrigin>());
+        // Rollout state in Redis when there is one (shared by replicas, kept across restarts), else in memory.
+        // Rollout:RedisConnectionString may point the rollout at another Redis than the cache's.
+        var rolloutRedis = builder.Configuration["Rollout:RedisConnectionString"] is { Length: > 0 } own ? own : builder.Configuration.GetConnectionString("cache");
+        if (!string.IsNullOrEmpty(rolloutRedis))
+        {
+            services.TryAddSingleton<IRolloutStateStore>(sp => new RedisRolloutStateStore(
+                rolloutRedis, sp.GetRequiredService<IOptions<RolloutOptions>>(), sp.GetRequiredService<ILoggerFactory>(), sp.GetRequiredService<TimeProvider>()));
+        }
+
         services.TryAddSingleton<IRolloutStateStore, InMemoryRolloutStateStore>();
+
+        // The cache: L1 in process, L2 in Redis when ConnectionStrings:cache is set.
+        var cacheRedis = builder.Configuration.GetConnectionString("cache");
+        services.AddOptimizedHybridCache(o => o.RedisConnectionString = string.IsNullOrEmpty(cacheRedis) ? null : cacheRedis);
+        services.TryAddSingleton<ICacheStatisticsSource, OptimizedCacheStatistics>();
         services.AddSingleton<ApiMetrics>();
         services.AddSingleton<RolloutCoordinator>();
         services.AddHostedService<RolloutSyncService>();

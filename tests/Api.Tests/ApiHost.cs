@@ -2,7 +2,6 @@ using System.Net.Http.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.TestHost;
-using Microsoft.Extensions.Caching.Hybrid;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -63,7 +62,6 @@ public sealed class ApiHost : IAsyncDisposable
         builder.Configuration.AddInMemoryCollection(defaults);
         configure?.Invoke(builder.Services);
         builder.AddApplicationServices();
-        TestCache.AddTo(builder.Services);
 
         var app = builder.Build();
         app.UseExceptionHandler();
@@ -91,10 +89,4 @@ public sealed class ApiHost : IAsyncDisposable
         await _app.StopAsync();
         await _app.DisposeAsync();
     }
-}
-
-/// <summary>How the tests register the cache.</summary>
-internal static class TestCache
-{
-    public static void AddTo(IServiceCollection services) => services.AddSingleton<HybridCache, InProcessHybridCache>();
 }
