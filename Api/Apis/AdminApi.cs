@@ -1,0 +1,169 @@
+using System.Globalization;
+using Microsoft.AspNetCore.Http.HttpResults;
+using OptimizedCache.Api.Admin;
+using OptimizedCache.Api.Caching;
+using OptimizedCache.Api.Origin;
+using OptimizedCache.Api.Rollout;
+using OptimizedCache.Api.Telemetry;
+
+namespace OptimizedCache.Api.Apis;
+
+/// <summary>A change's justification (docs/admin-api.md).</summary>
+/// <param name="Reason">Why, 1 to 500 characters.</param>
+public sealed record ChangeRequest(string? Reason);
+
+/// <summary>The rollout as <c>GET /admin/rollout</c> shows it.</summary>
+/// <param name="Phase">The phase in force on this replica.</param>
+/// <param name="Plan">The plan's name.</param>
+/// <param name="LastPhase">The plan's last phase.</param>
+/// <param name="Description">What the phase switches on.</param>
+/// <param name="Features">Percentage per feature.</param>
+/// <param name="Version">The state's version.</param>
+/// <param name="Persisted">Whether the phase has reached the shared store (false while Redis is down).</param>
+/// <param name="Shared">Whether the state is shared between replicas (Redis) or local.</param>
+/// <param name="History">Recent changes, newest first.</param>
+public sealed record RolloutStatus(
+    int Phase, string Plan, int LastPhase, string Description, IReadOnlyDictionary<string, int> Features, long Version,
+    bool Persisted, bool Shared, IReadOnlyList<RolloutChange> History);
+
+/// <summary>What <c>GET /admin/cache/stats</c> reports.</summary>
+/// <param name="Requests">API requests by group and cache result on this replica, with hit ratios.</param>
+/// <param name="OriginCalls">Origin calls on this replica.</param>
+/// <param name="Cache">The cache's own statistics, when it offers them.</param>
+public sealed record CacheStats(IReadOnlyDictionary<string, RequestCounts> Requests, OriginCounts OriginCalls, object? Cache);
+
+/// <summary>The origin's behaviour and rate-limit bucket.</summary>
+/// <param name="Behavior">Latency, rate limit, error injection.</param>
+/// <param name="RateLimitLevel">Requests in the bucket now.</param>
+public sealed record OriginStatus(OriginBehavior Behavior, double RateLimitLevel);
+
+/// <summary>Source of the cache's own statistics for <c>/admin/cache/stats</c> (the cache's stats API).</summary>
+public interface ICacheStatisticsSource
+{
+    /// <summary>A JSON-serializable snapshot of hit rate, memory and per-type / top-key statistics.</summary>
+    object? GetStatistics();
+}
+
+/// <summary><c>/admin</c>: rollout, cache and origin controls (docs/admin-api.md).</summary>
+public static class AdminApi
+{
+    /// <summary>Maps the admin endpoints behind the API key.</summary>
+    public static IEndpointRouteBuilder MapAdminApi(this IEndpointRouteBuilder app)
+    {
+        var admin = app.MapGroup("/admin").AddEndpointFilter<ApiKeyFilter>().WithTags("Admin");
+        admin.MapGet("/rollout", GetRollout);
+        admin.MapPost("/rollout/phase/{n}", SetPhase);
+        admin.MapPost("/rollout/advance", Advance);
+        admin.MapPost("/rollout/rollback", Rollback);
+        admin.MapPost("/cache/clear", ClearCache);
+        admin.MapGet("/cache/stats", GetCacheStats);
+        admin.MapGet("/origin", GetOrigin);
+        admin.MapPut("/origin", SetOrigin);
+        return app;
+    }
+
+    /// <summary>GET /admin/rollout</summary>
+    public static Ok<RolloutStatus> GetRollout(RolloutCoordinator rollout) => TypedResults.Ok(Status(rollout));
+
+    /// <summary>POST /admin/rollout/phase/{n}</summary>
+    public static Task<Results<Ok<RolloutStatus>, ProblemHttpResult>> SetPhase(
+        string n, ChangeRequest? body, RolloutCoordinator rollout, HttpContext context)
+    {
+        if (!int.TryParse(n, NumberStyles.None, CultureInfo.InvariantCulture, out var phase) || phase > rollout.Plan.LastPhase)
+        {
+            return Task.FromResult<Results<Ok<RolloutStatus>, ProblemHttpResult>>(
+                Validation.BadRequest($"phase '{n}' is not a phase of plan '{rollout.Plan.Name}' (0 to {rollout.Plan.LastPhase})."));
+        }
+
+        return ChangeAsync(RolloutAction.Set, phase, body, rollout, context);
+    }
+
+    /// <summary>POST /admin/rollout/advance (409 at the last phase)</summary>
+    public static Task<Results<Ok<RolloutStatus>, ProblemHttpResult>> Advance(ChangeRequest? body, RolloutCoordinator rollout, HttpContext context) =>
+        ChangeAsync(RolloutAction.Advance, null, body, rollout, context);
+
+    /// <summary>POST /admin/rollout/rollback?scope=current|complete</summary>
+    public static Task<Results<Ok<RolloutStatus>, ProblemHttpResult>> Rollback(
+        string? scope, ChangeRequest? body, RolloutCoordinator rollout, HttpContext context) =>
+        scope switch
+        {
+            null or "" or "current" => ChangeAsync(RolloutAction.RollbackCurrent, null, body, rollout, context),
+            "complete" => ChangeAsync(RolloutAction.RollbackComplete, null, body, rollout, context),
+            _ => Task.FromResult<Results<Ok<RolloutStatus>, ProblemHttpResult>>(
+                Validation.BadRequest($"scope '{scope}' must be 'current' or 'complete'.")),
+        };
+
+    /// <summary>POST /admin/cache/clear</summary>
+    public static async Task<Results<Ok, ProblemHttpResult>> ClearCache(
+        ChangeRequest? body, StoreCache cache, HttpContext context, ILogger<StoreCache> logger)
+    {
+        if (!Validation.TryGetReason(body?.Reason, out var problem))
+        {
+            return problem;
+        }
+
+        await cache.ClearAsync(context.RequestAborted);
+        Log.CacheCleared(logger, Validation.Actor(context), body!.Reason!);
+        return TypedResults.Ok();
+    }
+
+    /// <summary>GET /admin/cache/stats</summary>
+    public static Ok<CacheStats> GetCacheStats(ApiMetrics metrics, IServiceProvider services) =>
+        TypedResults.Ok(new CacheStats(metrics.RequestTotals(), metrics.OriginTotals(), services.GetService<ICacheStatisticsSource>()?.GetStatistics()));
+
+    /// <summary>GET /admin/origin</summary>
+    public static Results<Ok<OriginStatus>, ProblemHttpResult> GetOrigin(IStoreOrigin origin) =>
+        origin is SimulatedStoreOrigin simulated
+            ? TypedResults.Ok(new OriginStatus(simulated.Behavior, simulated.RateLimitLevel))
+            : TypedResults.Problem("The origin is not the simulated store.", statusCode: StatusCodes.Status404NotFound);
+
+    /// <summary>PUT /admin/origin: replaces the simulated origin's behaviour (drills and tests).</summary>
+    public static Results<Ok<OriginStatus>, ProblemHttpResult> SetOrigin(
+        OriginBehavior? behavior, IStoreOrigin origin, HttpContext context, ILogger<SimulatedStoreOrigin> logger)
+    {
+        if (origin is not SimulatedStoreOrigin simulated)
+        {
+            return TypedResults.Problem("The origin is not the simulated store.", statusCode: StatusCodes.Status404NotFound);
+        }
+
+        if (behavior is null || behavior.Validate() is { } problem)
+        {
+            return Validation.BadRequest(behavior is null ? "The body must be the origin behaviour (see GET /admin/origin)." : behavior.Validate()!);
+        }
+
+        simulated.Behavior = behavior;
+        Log.OriginChanged(logger, Validation.Actor(context), behavior.ToString());
+        return TypedResults.Ok(new OriginStatus(simulated.Behavior, simulated.RateLimitLevel));
+    }
+
+    private static async Task<Results<Ok<RolloutStatus>, ProblemHttpResult>> ChangeAsync(
+        RolloutAction action, int? phase, ChangeRequest? body, RolloutCoordinator rollout, HttpContext context)
+    {
+        if (!Validation.TryGetReason(body?.Reason, out var problem))
+        {
+            return problem;
+        }
+
+        try
+        {
+            await rollout.ChangeAsync(action, phase, Validation.Actor(context), body!.Reason!, context.RequestAborted);
+            return TypedResults.Ok(Status(rollout));
+        }
+        catch (ArgumentOutOfRangeException e)
+        {
+            return Validation.BadRequest(e.Message);
+        }
+        catch (InvalidOperationException e)
+        {
+            return TypedResults.Problem(e.Message, statusCode: StatusCodes.Status409Conflict, title: "Conflict");
+        }
+    }
+
+    private static RolloutStatus Status(RolloutCoordinator rollout)
+    {
+        var state = rollout.State;
+        return new RolloutStatus(
+            state.Phase, rollout.Plan.Name, rollout.Plan.LastPhase, rollout.Plan.Phases[state.Phase].Description,
+            rollout.Percentages, state.Version, rollout.Persisted, rollout.Shared, state.History);
+    }
+}

@@ -1,0 +1,89 @@
+using System.Text.Json.Serialization;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+using Microsoft.FeatureManagement;
+using OptimizedCache.Api.Admin;
+using OptimizedCache.Api.Apis;
+using OptimizedCache.Api.Caching;
+using OptimizedCache.Api.Origin;
+using OptimizedCache.Api.Rollout;
+using OptimizedCache.Api.Telemetry;
+
+namespace Microsoft.Extensions.Hosting;
+
+/// <summary>Registers the store API's services.</summary>
+public static class ApplicationServiceExtensions
+{
+    /// <summary>
+    /// The origin (the simulated store unless an <see cref="IStoreOrigin"/> is already registered), the rollout
+    /// (state store, coordinator, feature definitions derived from the phase), feature management, admin
+    /// settings, metrics, the recent-log ring and the cache (<c>OptimizedHybridCache</c> as <c>HybridCache</c>).
+    /// </summary>
+    public static IHostApplicationBuilder AddApplicationServices(this IHostApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        services.AddProblemDetails();
+        services.ConfigureHttpJsonOptions(o => o.SerializerOptions.Converters.Add(new JsonStringEnumConverter()));
+        services.TryAddSingleton(TimeProvider.System);
+
+        services.AddOptions<SimulatedOriginOptions>().BindConfiguration(SimulatedOriginOptions.SectionName)
+            .ValidateDataAnnotations()
+            .Validate(o => o.ToBehavior().Validate() is null, "Origin settings are invalid (see OriginBehavior.Validate).")
+            .ValidateOnStart();
+        services.AddOptions<RolloutOptions>().BindConfiguration(RolloutOptions.SectionName)
+            .ValidateDataAnnotations()
+            .Validate(o => RolloutPlan.Presets.ContainsKey(o.Plan), "Rollout:Plan must be one of the presets: seed000, risk.")
+            .ValidateOnStart();
+        services.AddOptions<InvalidationOptions>().BindConfiguration(InvalidationOptions.SectionName)
+            .Validate(o => o.Validate() is null, "Invalidation:Rules are invalid (see InvalidationOptions.Validate).")
+            .ValidateOnStart();
+        services.AddOptions<AdminOptions>().BindConfiguration(AdminOptions.SectionName);
+
+        services.TryAddSingleton<SimulatedStoreOrigin>();
+        services.TryAddSingleton<IStoreOrigin>(sp => sp.GetRequiredService<SimulatedStoreOrigin>());
+        // Rollout state in Redis when there is one (shared by replicas, kept across restarts), else in memory.
+        // Rollout:RedisConnectionString may point the rollout at another Redis than the cache's.
+        var rolloutRedis = builder.Configuration["Rollout:RedisConnectionString"] is { Length: > 0 } own ? own : builder.Configuration.GetConnectionString("cache");
+        if (!string.IsNullOrEmpty(rolloutRedis))
+        {
+            services.TryAddSingleton<IRolloutStateStore>(sp => new RedisRolloutStateStore(
+                rolloutRedis, sp.GetRequiredService<IOptions<RolloutOptions>>(), sp.GetRequiredService<ILoggerFactory>(), sp.GetRequiredService<TimeProvider>()));
+        }
+
+        services.TryAddSingleton<IRolloutStateStore, InMemoryRolloutStateStore>();
+
+        // The cache: L1 in process, L2 in Redis when ConnectionStrings:cache is set.
+        var cacheRedis = builder.Configuration.GetConnectionString("cache");
+        services.AddOptimizedHybridCache(o => o.RedisConnectionString = string.IsNullOrEmpty(cacheRedis) ? null : cacheRedis);
+        services.TryAddSingleton<ICacheStatisticsSource, OptimizedCacheStatistics>();
+        services.AddSingleton<ApiMetrics>();
+        services.AddSingleton<RolloutCoordinator>();
+        services.AddHostedService<RolloutSyncService>();
+        services.AddHostedService<AdminKeyCheck>();
+        services.AddSingleton<StoreCache>();
+        services.AddScoped<StoreRequest>();
+        services.AddSingleton<ApiKeyFilter>();
+
+        var logs = new RecentLogs(TimeProvider.System);
+        services.AddSingleton(logs);
+        builder.Logging.AddProvider(logs);
+
+        // The definitions come from the rollout phase, not configuration; registered before
+        // AddFeatureManagement so its configuration-based provider is not used.
+        services.AddSingleton<IFeatureDefinitionProvider, PhaseFeatureDefinitionProvider>();
+        services.AddFeatureManagement();
+        return builder;
+    }
+
+    /// <summary>Every <c>/api</c> response says <c>X-Cache</c>, even one refused before its handler ran (a body that does not parse).</summary>
+    public static IApplicationBuilder UseCacheHeaderDefault(this IApplicationBuilder app) =>
+        app.Use((context, next) =>
+        {
+            if (context.Request.Path.StartsWithSegments("/api", StringComparison.Ordinal))
+            {
+                context.Response.Headers["X-Cache"] = "BYPASS";
+            }
+
+            return next(context);
+        });
+}

@@ -1,0 +1,36 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace OptimizedCache.Api.Rollout;
+
+/// <summary>Rollout configuration, bound from <c>Rollout</c>.</summary>
+public sealed class RolloutOptions
+{
+    /// <summary>The configuration section.</summary>
+    public const string SectionName = "Rollout";
+
+    /// <summary>The plan: <c>seed000</c> (the deployment guide's phases) or <c>risk</c> (phases by endpoint risk).</summary>
+    /// <value>Default <c>seed000</c>.</value>
+    [Required]
+    public string Plan { get; set; } = "seed000";
+
+    /// <summary>The phase used when no phase has been stored yet.</summary>
+    /// <value>Default 0 (cache off).</value>
+    [Range(0, 19)]
+    public int InitialPhase { get; set; }
+
+    /// <summary>Prefix of the Redis keys and channel (<c>{prefix}:rollout:state</c>).</summary>
+    /// <value>Default <c>oc</c>.</value>
+    [Required]
+    [RegularExpression("^[A-Za-z0-9_.-]{1,40}$")]
+    public string KeyPrefix { get; set; } = "oc";
+
+    /// <summary>Changes kept in the history.</summary>
+    /// <value>Default 100.</value>
+    [Range(1, 1000)]
+    public int HistoryLimit { get; set; } = 100;
+
+    /// <summary>How often the stored state is re-read (a safety net under the change notifications) and an unsaved local change retried.</summary>
+    /// <value>Default 5 seconds.</value>
+    [Range(typeof(TimeSpan), "00:00:00.050", "00:10:00")]
+    public TimeSpan SyncInterval { get; set; } = TimeSpan.FromSeconds(5);
+}

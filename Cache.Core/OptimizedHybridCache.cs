@@ -1,0 +1,257 @@
+using System.Diagnostics.Metrics;
+using System.Runtime.CompilerServices;
+using Microsoft.Extensions.Caching.Hybrid;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using OptimizedCache.Cache.Core.Internal;
+
+namespace OptimizedCache.Cache.Core;
+
+/// <summary>
+/// A <see cref="HybridCache"/> with an in-process L1 (byte-budgeted, W-TinyLFU eviction) and, when a Redis connection
+/// is configured, a Redis L2. Adds stampede protection across every caller of a key, eager refresh, fail-safe,
+/// metrics on the <c>OptimizedCache</c> meter and a statistics API. Register it with
+/// <c>services.AddOptimizedHybridCache(...)</c>; application code depends on <see cref="HybridCache"/> only.
+/// </summary>
+/// <remarks>
+/// Differences from the default implementation, on purpose: an invalid key or flag is an
+/// <see cref="ArgumentException"/> (never a silent uncached call); a value that fails to serialize is returned
+/// uncached (never an exception); <see cref="HybridCacheEntryFlags.DisableCompression"/> is honoured by the L2 tier.
+/// </remarks>
+[SkipLocalsInit]
+public sealed partial class OptimizedHybridCache : HybridCache, IDisposable
+{
+    /// <summary>Every defined <see cref="HybridCacheEntryFlags"/> bit; any other bit is invalid input.</summary>
+    internal const HybridCacheEntryFlags AllFlags = HybridCacheEntryFlags.DisableLocalCacheRead | HybridCacheEntryFlags.DisableLocalCacheWrite
+        | HybridCacheEntryFlags.DisableDistributedCacheRead | HybridCacheEntryFlags.DisableDistributedCacheWrite
+        | HybridCacheEntryFlags.DisableUnderlyingData | HybridCacheEntryFlags.DisableCompression;
+
+    /// <summary>Expiration of both tiers when neither the call nor the defaults give one.</summary>
+    internal static readonly TimeSpan DefaultExpiration = TimeSpan.FromMinutes(5);
+
+    private readonly OptimizedHybridCacheOptions _options;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly SerializerResolver _serializers;
+    private readonly DataTypeClassifier _dataTypes;
+    private readonly IDistributedCacheTier? _l2; // null: L1 only (no Redis configured); the L2 partial assigns it
+    private readonly HybridCacheEntryFlags _hardFlags;
+    private readonly HybridCacheEntryFlags _defaultFlags;
+    private readonly TimeSpan _defaultExpiration;
+    private readonly TimeSpan _defaultLocalExpiration;
+    private readonly int _maximumKeyLength;
+    private readonly int _maximumPayloadBytes;
+    private readonly double _timestampsPerTick;
+    private int _disposed;
+
+    internal OptimizedHybridCache(IOptions<OptimizedHybridCacheOptions> options, IServiceProvider services)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(services);
+        _options = options.Value;
+        _time = services.GetService<TimeProvider>() ?? TimeProvider.System;
+        _logger = services.GetService<ILoggerFactory>()?.CreateLogger<OptimizedHybridCache>() ?? (ILogger)NullLogger.Instance;
+        _serializers = new SerializerResolver(services);
+        _dataTypes = new DataTypeClassifier(_options.DataTypePrefixes);
+        _maximumKeyLength = _options.MaximumKeyLength;
+        _maximumPayloadBytes = (int)Math.Min(_options.MaximumPayloadBytes, int.MaxValue);
+        _timestampsPerTick = (double)_time.TimestampFrequency / TimeSpan.TicksPerSecond;
+
+        // The L2 tier (Redis) is wired by the L2 partial; until then a configured connection string is refused
+        // rather than silently ignored.
+        _l2 = null;
+        if (_options.RedisConnectionString is not null)
+        {
+            throw new NotSupportedException("RedisConnectionString is set, but this build of the cache has no L2 tier; remove the setting to run L1 only.");
+        }
+
+        var defaults = _options.DefaultEntryOptions;
+        _hardFlags = _l2 is null ? HybridCacheEntryFlags.DisableDistributedCache : HybridCacheEntryFlags.None;
+        _defaultFlags = (defaults?.Flags ?? HybridCacheEntryFlags.None) | _hardFlags;
+        _defaultExpiration = defaults?.Expiration ?? DefaultExpiration;
+        _defaultLocalExpiration = EffectiveLocalExpiration(defaults) ?? _defaultExpiration;
+
+        _counters = new StripedCounters(_dataTypes.Names.Length);
+        _topKeys = new TopKeysTracker(_options.TopKeysCapacity);
+        _tags = new TagInvalidationTable(_options.MaximumTrackedTags, FoldTagIntoScan);
+        _budget = new MemoryBudget(_options, services.GetService<MemorySnapshotSource>() is { } source ? () => source() : MemorySnapshot.FromGC);
+        _budget.Update();
+        _l1 = new L1Store(_budget.CurrentBytes, OnEvicted);
+        _l1.OnReadDrained = entry => _topKeys.Record(entry.Key, hit: true);
+
+        _meter = services.GetService<IMeterFactory>()?.Create(OptimizedCacheMetrics.MeterName) ?? new Meter(OptimizedCacheMetrics.MeterName);
+        _ownsMeter = services.GetService<IMeterFactory>() is null;
+        CreateInstruments();
+        StartMaintenance();
+    }
+
+    /// <summary>Whether an L2 tier is configured (false: L1 only).</summary>
+    public bool HasDistributedTier => _l2 is not null;
+
+    /// <inheritdoc />
+    public override ValueTask<T> GetOrCreateAsync<TState, T>(
+        string key,
+        TState state,
+        Func<TState, CancellationToken, ValueTask<T>> factory,
+        HybridCacheEntryOptions? options = null,
+        IEnumerable<string>? tags = null,
+        CancellationToken cancellationToken = default)
+    {
+        ValidateKey(key);
+        ArgumentNullException.ThrowIfNull(factory);
+        var flags = EffectiveFlags(options);
+        if (cancellationToken.IsCancellationRequested)
+        {
+            return ValueTask.FromCanceled<T>(cancellationToken);
+        }
+
+        if ((flags & HybridCacheEntryFlags.DisableLocalCacheRead) == 0)
+        {
+            var now = _time.GetTimestamp();
+            if (_l1.TryPeek(key, out var entry) && entry.ValueType == typeof(T) && now < entry.ExpiresAt && !_tags.IsInvalid(entry)
+                && TryGetValue(entry, out T? value))
+            {
+                _counters.Increment(entry.DataType, CounterKind.L1Hit);
+                _l1.RecordRead(entry);
+                if (now >= entry.RefreshAt)
+                {
+                    TryStartRefresh(entry, flags, state, factory, options, tags);
+                }
+
+                if ((now & 63) == 0 || _operationDuration.Enabled)
+                {
+                    RecordDuration(Operation.GetL1, now);
+                }
+
+                return new ValueTask<T>(value!);
+            }
+
+            return MissAsync(key, flags, state, factory, options, tags, now, cancellationToken);
+        }
+
+        return JoinFlightAsync(key, flags, _dataTypes.Classify(key), state, factory, options, tags, _time.GetTimestamp(), cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public override ValueTask SetAsync<T>(string key, T value, HybridCacheEntryOptions? options = null, IEnumerable<string>? tags = null, CancellationToken cancellationToken = default)
+    {
+        ValidateKey(key);
+        var flags = EffectiveFlags(options);
+        cancellationToken.ThrowIfCancellationRequested();
+        var start = _time.GetTimestamp();
+        var tagArray = ValidateTags(tags);
+        var dataType = _dataTypes.Classify(key);
+        var write = Write(key, value, flags, options, tagArray, start, dataType);
+        RecordDuration(Operation.SetL1, start);
+        return write;
+    }
+
+    /// <inheritdoc />
+    public override ValueTask RemoveAsync(string key, CancellationToken cancellationToken = default)
+    {
+        ValidateKey(key);
+        var start = _time.GetTimestamp();
+        _l1.Remove(key, EvictionReason.Removed);
+        _invalidations.Add(1, new(OptimizedCacheMetrics.KindTag, "key"), new(OptimizedCacheMetrics.SourceTag, "local"));
+        RecordDuration(Operation.RemoveL1, start);
+        return _l2 is null ? default : _l2.RemoveAsync(key, cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public override async ValueTask RemoveAsync(IEnumerable<string> keys, CancellationToken cancellationToken = default)
+    {
+        // null is treated as empty, as the abstraction asks
+        foreach (var key in keys ?? [])
+        {
+            await RemoveAsync(key, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <inheritdoc />
+    public override ValueTask RemoveByTagAsync(string tag, CancellationToken cancellationToken = default)
+    {
+        ValidateTag(tag, allowWildcard: true);
+        var start = _time.GetTimestamp();
+        InvalidateTagLocally(tag, start);
+        RecordDuration(Operation.InvalidateL1, start);
+        return _l2 is null ? default : _l2.RemoveByTagAsync(tag, _time.GetUtcNow().UtcTicks, cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public override async ValueTask RemoveByTagAsync(IEnumerable<string> tags, CancellationToken cancellationToken = default)
+    {
+        foreach (var tag in tags ?? [])
+        {
+            await RemoveByTagAsync(tag, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Stops the maintenance timer and releases the meter when the cache owns it.</summary>
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        _maintenanceTimer?.Dispose();
+        if (_ownsMeter)
+        {
+            _meter.Dispose();
+        }
+    }
+
+    /// <summary>Converts a duration to <see cref="TimeProvider"/> timestamp units, saturating.</summary>
+    internal long ToTimestampSpan(TimeSpan duration)
+    {
+        var units = duration.Ticks * _timestampsPerTick;
+        return units >= long.MaxValue / 4 ? long.MaxValue / 4 : (long)units;
+    }
+
+    private HybridCacheEntryFlags EffectiveFlags(HybridCacheEntryOptions? options)
+    {
+        if (options?.Flags is { } flags)
+        {
+            if ((flags & ~AllFlags) != 0)
+            {
+                throw new ArgumentException($"HybridCacheEntryFlags value {(int)flags:#x} has undefined bits {(int)(flags & ~AllFlags):#x}.", nameof(options));
+            }
+
+            return flags | _hardFlags;
+        }
+
+        return _defaultFlags;
+    }
+
+    // If the call gives only Expiration, it also sets the local one; LocalCacheExpiration never outlives Expiration.
+    private static TimeSpan? EffectiveLocalExpiration(HybridCacheEntryOptions? options)
+    {
+        if (options is null)
+        {
+            return null;
+        }
+
+        if (options.LocalCacheExpiration is { } local)
+        {
+            return options.Expiration is { } overall && overall < local ? overall : local;
+        }
+
+        return options.Expiration;
+    }
+
+    internal TimeSpan LocalExpiration(HybridCacheEntryOptions? options) => ValidateDuration(EffectiveLocalExpiration(options)) ?? _defaultLocalExpiration;
+
+    internal TimeSpan OverallExpiration(HybridCacheEntryOptions? options) => ValidateDuration(options?.Expiration) ?? _defaultExpiration;
+
+    private static TimeSpan? ValidateDuration(TimeSpan? duration)
+    {
+        if (duration is { } value && value <= TimeSpan.Zero)
+        {
+            throw new ArgumentException($"Entry expirations must be positive; got {value}.", "options");
+        }
+
+        return duration;
+    }
+}

@@ -1,0 +1,97 @@
+using Microsoft.Extensions.Caching.Hybrid;
+
+namespace OptimizedCache.Cache.Core;
+
+/// <summary>Options of <see cref="OptimizedHybridCache"/>, validated when the host starts.</summary>
+public sealed class OptimizedHybridCacheOptions
+{
+    /// <summary>The largest key accepted, in characters; a longer key is an <see cref="ArgumentException"/>.</summary>
+    /// <value>1024.</value>
+    public int MaximumKeyLength { get; set; } = 1024;
+
+    /// <summary>The largest serialized value cached, in bytes; a larger value is returned to the caller but not cached.</summary>
+    /// <value>1 MiB (1,048,576).</value>
+    public long MaximumPayloadBytes { get; set; } = 1024 * 1024;
+
+    /// <summary>Entry options used when a call gives none (expiration, local expiration, flags).</summary>
+    /// <value>null: 5 minutes for both tiers, no flags.</value>
+    public HybridCacheEntryOptions? DefaultEntryOptions { get; set; }
+
+    /// <summary>A fixed L1 budget in bytes; when set it wins over <see cref="L1MemoryFraction"/>.</summary>
+    /// <value>null: the budget follows the memory available to the process.</value>
+    public long? L1MaximumBytes { get; set; }
+
+    /// <summary>
+    /// The L1 budget as a fraction of the memory available to the process
+    /// (<see cref="GCMemoryInfo.TotalAvailableMemoryBytes"/>, which honours container limits).
+    /// </summary>
+    /// <value>0.10.</value>
+    public double L1MemoryFraction { get; set; } = 0.10;
+
+    /// <summary>
+    /// The fraction of the GC's high-memory-load threshold above which the process counts as under memory pressure
+    /// and the L1 budget shrinks by <see cref="L1PressureShrinkFactor"/>.
+    /// </summary>
+    /// <value>0.90.</value>
+    public double MemoryPressureThreshold { get; set; } = 0.90;
+
+    /// <summary>The factor applied to the L1 budget while the process is under memory pressure.</summary>
+    /// <value>0.5.</value>
+    public double L1PressureShrinkFactor { get; set; } = 0.5;
+
+    /// <summary>How often memory is checked (also after every gen-2 collection) and expired entries are swept.</summary>
+    /// <value>30 seconds.</value>
+    public TimeSpan MaintenanceInterval { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// The fraction of an entry's local lifetime after which a read refreshes it in the background (once), so hot
+    /// keys do not expire under load. 1 turns eager refresh off.
+    /// </summary>
+    /// <value>0.9 (the last 10% of the entry's life).</value>
+    public double EagerRefreshThreshold { get; set; } = 0.9;
+
+    /// <summary>
+    /// How long after expiry a value may still be served when the factory fails (fail-safe). Expired entries are kept
+    /// this long, within the L1 budget. <see cref="TimeSpan.Zero"/> turns fail-safe off.
+    /// </summary>
+    /// <value>10 minutes.</value>
+    public TimeSpan FailSafeMaxStaleness { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>The prefix of every L2 key and channel (<c>{prefix}:{key}</c>).</summary>
+    /// <value><c>oc</c>.</value>
+    public string KeyPrefix { get; set; } = "oc";
+
+    /// <summary>The Redis connection string (StackExchange.Redis format); null runs L1 only.</summary>
+    /// <value>null (L1 only, the embedded default).</value>
+    public string? RedisConnectionString { get; set; }
+
+    /// <summary>
+    /// Key prefixes mapped to data types (<c>product:</c> → <c>product</c>): the data type labels statistics and
+    /// metrics and selects per-type policies. A key matching no prefix has the data type <c>other</c>.
+    /// </summary>
+    /// <value><c>product:</c>, <c>inventory:</c>, <c>customer:</c>, <c>catalog:</c>, <c>order:</c>, <c>recommendation:</c>.</value>
+    public IDictionary<string, string> DataTypePrefixes { get; } = new Dictionary<string, string>(StringComparer.Ordinal)
+    {
+        ["product:"] = "product",
+        ["inventory:"] = "inventory",
+        ["customer:"] = "customer",
+        ["catalog:"] = "catalog",
+        ["order:"] = "order",
+        ["recommendation:"] = "recommendation",
+    };
+
+    /// <summary>How many keys the hot-key statistics follow (Space-Saving); keys appear only in the stats API.</summary>
+    /// <value>100.</value>
+    public int TopKeysCapacity { get; set; } = 100;
+
+    /// <summary>The most tags one entry may carry.</summary>
+    /// <value>32.</value>
+    public int MaximumTagsPerEntry { get; set; } = 32;
+
+    /// <summary>
+    /// How many tag invalidation times L1 remembers; past it the oldest is folded into an eager scan of L1, so
+    /// memory stays bounded without reviving invalidated entries.
+    /// </summary>
+    /// <value>10,000.</value>
+    public int MaximumTrackedTags { get; set; } = 10_000;
+}
