@@ -59,7 +59,7 @@ public sealed class RolloutCoordinator
         metrics.Meter.CreateObservableGauge(
             ApiMetrics.FeaturePercentage,
             () => CacheFeatures.All.Select(f => new Measurement<int>(_current.Phase.PercentageOf(f), new KeyValuePair<string, object?>("feature", f))),
-            "%",
+            "{percent}",
             "Each cache feature's percentage in the phase in force.");
     }
 
