@@ -216,7 +216,7 @@ public sealed partial class OptimizedHybridCache : HybridCache, IDisposable
         {
             if ((flags & ~AllFlags) != 0)
             {
-                throw new ArgumentException($"HybridCacheEntryFlags value {(int)flags:#x} has undefined bits {(int)(flags & ~AllFlags):#x}.", nameof(options));
+                throw new ArgumentException($"HybridCacheEntryFlags value 0x{(int)flags:X} has undefined bits 0x{(int)(flags & ~AllFlags):X}.", nameof(options));
             }
 
             return flags | _hardFlags;
