@@ -145,9 +145,19 @@ internal sealed class ToolOptions
     }
 
     /// <summary>An absolute http(s) URL (a trailing slash is dropped).</summary>
-    public Uri Url(string name)
+    public Uri Url(string name) => ParseUrl(Required(name), name);
+
+    /// <summary>Every URL given for a repeatable option.</summary>
+    public IReadOnlyList<Uri> Urls(string name)
     {
-        var text = Required(name).TrimEnd('/');
+        var urls = GetAll(name).Select(u => ParseUrl(u, name)).ToList();
+        return urls.Count > 0 ? urls : throw new ArgumentException($"option '--{name}' is required", name);
+    }
+
+    /// <summary>An absolute http(s) URL (a trailing slash is dropped), or an <see cref="ArgumentException"/> naming the option.</summary>
+    public static Uri ParseUrl(string text, string name)
+    {
+        text = text.TrimEnd('/');
         return Uri.TryCreate(text, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https"
             ? uri
             : throw new ArgumentException($"option '--{name}' must be an http(s) URL; got '{text}'", name);

@@ -83,7 +83,7 @@ public abstract class VerificationTool : IMeasuringTool
                 ["os"] = System.Runtime.InteropServices.RuntimeInformation.OSDescription,
                 ["runtime"] = Environment.Version.ToString(),
             },
-            ["arguments"] = new JsonArray([.. args.Select(a => (JsonNode?)JsonValue.Create(Redact(a)))]),
+            ["arguments"] = new JsonArray([.. RedactSecrets(args).Select(a => (JsonNode?)JsonValue.Create(a))]),
             ["passed"] = passed,
             ["checks"] = new JsonArray([.. _checks.Select(c => (JsonNode?)c.ToJson())]),
             ["data"] = data,
@@ -112,9 +112,26 @@ public abstract class VerificationTool : IMeasuringTool
     internal static void Progress(string message) =>
         Console.WriteLine($"  [{DateTime.Now.ToString("HH:mm:ss", CultureInfo.InvariantCulture)}] {message}");
 
-    // Passwords and API keys must not land in the results (they are committed evidence).
-    private static string Redact(string arg) =>
-        arg.Contains("password=", StringComparison.OrdinalIgnoreCase) ? RedactPassword(arg) : arg;
+    // Passwords and API keys must not land in the results (they may be committed as evidence).
+    internal static IEnumerable<string> RedactSecrets(IReadOnlyList<string> args)
+    {
+        for (var i = 0; i < args.Count; i++)
+        {
+            var arg = args[i];
+            if (i > 0 && args[i - 1] is "--api-key" or "--monitoring-key")
+            {
+                yield return "***";
+            }
+            else if (arg.StartsWith("--api-key=", StringComparison.Ordinal) || arg.StartsWith("--monitoring-key=", StringComparison.Ordinal))
+            {
+                yield return arg[..(arg.IndexOf('=', StringComparison.Ordinal) + 1)] + "***";
+            }
+            else
+            {
+                yield return arg.Contains("password=", StringComparison.OrdinalIgnoreCase) ? RedactPassword(arg) : arg;
+            }
+        }
+    }
 
     internal static string RedactPassword(string connectionString) =>
         string.Join(',', connectionString.Split(',').Select(p => p.StartsWith("password=", StringComparison.OrdinalIgnoreCase) ? "password=***" : p));
