@@ -144,6 +144,15 @@ internal sealed class ToolOptions
             : throw new ArgumentException($"option '--{name}' must be a positive duration such as 30s, 5m, 2h; got '{text}'", name);
     }
 
+    /// <summary>A duration that may be zero (<c>0</c> turns the thing off).</summary>
+    public TimeSpan DurationOrZero(string name)
+    {
+        var text = Required(name);
+        return TryParseDuration(text, out var d)
+            ? d
+            : throw new ArgumentException($"option '--{name}' must be a duration such as 0, 30s, 5m; got '{text}'", name);
+    }
+
     /// <summary>An absolute http(s) URL (a trailing slash is dropped).</summary>
     public Uri Url(string name) => ParseUrl(Required(name), name);
 

@@ -164,6 +164,16 @@ internal static class Json
     public static JsonNode? Num(double value, int digits = 3) =>
         double.IsFinite(value) ? JsonValue.Create(Math.Round(value, digits)) : null;
 
+    /// <summary>A node's number whatever its CLR type (int, long, double, parsed JSON); NaN when null or not a number.</summary>
+    public static double D(JsonNode? node) => node switch
+    {
+        JsonValue v when v.TryGetValue<double>(out var d) => d,
+        JsonValue v when v.TryGetValue<long>(out var l) => l,
+        JsonValue v when v.TryGetValue<int>(out var i) => i,
+        JsonValue v when v.TryGetValue<decimal>(out var m) => (double)m,
+        _ => double.NaN,
+    };
+
     /// <summary>A number or null.</summary>
     public static JsonNode? Num(double? value, int digits = 3) => value is { } v ? Num(v, digits) : null;
 }
