@@ -13,13 +13,14 @@ namespace OptimizedCache.Benchmarks.Verification;
 /// <param name="OtherReadShare">Share of requests that read customers, their orders, recommendations or collections.</param>
 /// <param name="Customers">Customer ids drawn from (Zipf).</param>
 /// <param name="Collections">Collection ids drawn from (uniform).</param>
+/// <param name="PageShare">Share of requests that list a page of 250 products (large values, ~0.75 MB each).</param>
 internal sealed record LoadProfile(int Products = 20_000, double ZipfS = 1.0, double WriteShare = 0.02, double OtherReadShare = 0.2,
-    int Customers = 5_000, int Collections = 200)
+    int Customers = 5_000, int Collections = 200, double PageShare = 0)
 {
     public JsonObject ToJson() => new()
     {
         ["products"] = Products, ["zipfS"] = ZipfS, ["writeShare"] = WriteShare, ["otherReadShare"] = OtherReadShare,
-        ["customers"] = Customers, ["collections"] = Collections,
+        ["customers"] = Customers, ["collections"] = Collections, ["pageShare"] = PageShare,
     };
 }
 
@@ -129,9 +130,10 @@ internal sealed class LoadGenerator : IDisposable
             throw new ArgumentException($"concurrency must be 1 to 2000; got {concurrency}", nameof(concurrency));
         }
 
-        if (profile.WriteShare is < 0 or > 1 || profile.OtherReadShare is < 0 or > 1 || profile.WriteShare + profile.OtherReadShare > 1)
+        if (profile.WriteShare is < 0 or > 1 || profile.OtherReadShare is < 0 or > 1 || profile.PageShare is < 0 or > 1
+            || profile.WriteShare + profile.OtherReadShare + profile.PageShare > 1)
         {
-            throw new ArgumentException($"write share ({profile.WriteShare}) and other-read share ({profile.OtherReadShare}) must be in [0, 1] and sum to at most 1", nameof(profile));
+            throw new ArgumentException($"write ({profile.WriteShare}), other-read ({profile.OtherReadShare}) and page ({profile.PageShare}) shares must be in [0, 1] and sum to at most 1", nameof(profile));
         }
 
         _clients = [.. apis.Select(a => ApiClient.CreateLoadClient(a, concurrency, requestTimeout))];
@@ -172,7 +174,10 @@ internal sealed class LoadGenerator : IDisposable
         while (!cancellationToken.IsCancellationRequested)
         {
             var roll = random.NextDouble();
-            var kind = roll < _profile.WriteShare ? Kind.Write : roll < _profile.WriteShare + _profile.OtherReadShare ? Kind.OtherRead : Kind.ProductRead;
+            var kind = roll < _profile.WriteShare ? Kind.Write
+                : roll < _profile.WriteShare + _profile.OtherReadShare ? Kind.OtherRead
+                : roll < _profile.WriteShare + _profile.OtherReadShare + _profile.PageShare ? Kind.Page
+                : Kind.ProductRead;
             var productId = _products.Next(random);
             bool seen;
             lock (_seenLock)
@@ -222,7 +227,7 @@ internal sealed class LoadGenerator : IDisposable
                 {
                     case Kind.ProductRead when seen: if (ok) { i.SeenReadOk++; } else { i.SeenReadFailed++; } break;
                     case Kind.ProductRead: if (ok) { i.UnseenReadOk++; } else { i.UnseenReadFailed++; } break;
-                    case Kind.OtherRead: if (ok) { i.OtherReadOk++; } else { i.OtherReadFailed++; } break;
+                    case Kind.OtherRead or Kind.Page: if (ok) { i.OtherReadOk++; } else { i.OtherReadFailed++; } break;
                     default: if (ok) { i.WriteOk++; } else { i.WriteFailed++; } break;
                 }
             }
@@ -239,6 +244,9 @@ internal sealed class LoadGenerator : IDisposable
                 {
                     Content = new StringContent($$"""{"price":{{price}}}""", Encoding.UTF8, "application/json"),
                 };
+            case Kind.Page:
+                var pages = Math.Max(1, (_profile.Products + 249) / 250);
+                return new HttpRequestMessage(HttpMethod.Get, $"/api/products?page={random.Next(1, pages + 1)}&pageSize=250");
             case Kind.OtherRead:
                 var customer = _customers.Next(random);
                 var path = random.Next(4) switch
@@ -258,6 +266,7 @@ internal sealed class LoadGenerator : IDisposable
     {
         ProductRead,
         OtherRead,
+        Page,
         Write,
     }
 }
