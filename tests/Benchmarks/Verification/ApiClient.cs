@@ -94,6 +94,29 @@ internal sealed class ApiClient(Uri baseUri, string apiKey) : IDisposable
         await EnsureAsync(response, "changing the origin's behaviour");
     }
 
+    /// <summary>Turns every replica's simulated rate limit off; returns the behaviours to restore with <see cref="RestoreOriginsAsync"/>.</summary>
+    public static async Task<JsonObject[]> DisableRateLimitAsync(IReadOnlyList<ApiClient> replicas)
+    {
+        var before = await Task.WhenAll(replicas.Select(r => r.GetOriginBehaviorAsync()));
+        foreach (var (replica, behavior) in replicas.Zip(before))
+        {
+            var open = behavior.DeepClone().AsObject();
+            open["rateLimitBucketSize"] = 0;
+            await replica.SetOriginBehaviorAsync(open);
+        }
+
+        return before;
+    }
+
+    /// <summary>Puts back the behaviours <see cref="DisableRateLimitAsync"/> returned.</summary>
+    public static async Task RestoreOriginsAsync(IReadOnlyList<ApiClient> replicas, IReadOnlyList<JsonObject> behaviors)
+    {
+        foreach (var (replica, behavior) in replicas.Zip(behaviors))
+        {
+            await replica.SetOriginBehaviorAsync(behavior);
+        }
+    }
+
     /// <summary>Scrapes <c>/metrics</c>; an unreachable replica gives <see cref="MetricsSnapshot.Empty"/>.</summary>
     public async Task<MetricsSnapshot> ScrapeAsync(CancellationToken cancellationToken = default)
     {

@@ -69,19 +69,10 @@ public sealed class DrillsTool : VerificationTool
         data["hasDistributedTier"] = stats["cache"]?["hasDistributedTier"]?.DeepClone();
         var originalPhase = await admins[0].GetPhaseAsync();
         data["phaseBefore"] = originalPhase;
-        var origins = await Task.WhenAll(admins.Select(a => a.GetOriginBehaviorAsync()));
+        var origins = Args.Flag("keep-rate-limit") ? null : await ApiClient.DisableRateLimitAsync(admins);
+        data["rateLimit"] = origins is null ? "on" : "off";
         try
         {
-            if (!Args.Flag("keep-rate-limit"))
-            {
-                foreach (var (admin, behavior) in admins.Zip(origins))
-                {
-                    var open = behavior.DeepClone().AsObject();
-                    open["rateLimitBucketSize"] = 0;
-                    await admin.SetOriginBehaviorAsync(open);
-                }
-            }
-
             foreach (var drill in only)
             {
                 Console.WriteLine();
@@ -98,9 +89,9 @@ public sealed class DrillsTool : VerificationTool
         }
         finally
         {
-            foreach (var (admin, behavior) in admins.Zip(origins))
+            if (origins is not null)
             {
-                await admin.SetOriginBehaviorAsync(behavior);
+                await ApiClient.RestoreOriginsAsync(admins, origins);
             }
 
             if (!Args.Flag("keep-phase"))
