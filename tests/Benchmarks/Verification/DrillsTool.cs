@@ -41,6 +41,7 @@ public sealed class DrillsTool : VerificationTool
         new("fault", "length of each fault", "10s"),
         new("recovery", "load after each fault", "10s"),
         new("redis-down", "time Redis stays stopped", "5s"),
+        new("redis-stop", "how redis-restart stops Redis: 'shutdown' (SHUTDOWN NOSAVE, then a new redis-server with the same settings) or 'sigstop' (SIGSTOP, then SIGCONT: the process stays, for launchers that stop everything when a part exits)", "shutdown"),
         new("l2-back-goal", "L2 hits must resume within this after Redis is back", "5s"),
         new("pause-ms", "redis-slow: CLIENT PAUSE length", "800"),
         new("period-ms", "redis-slow: one pause every this many ms", "1000"),
@@ -121,15 +122,23 @@ public sealed class DrillsTool : VerificationTool
     private async Task<JsonObject> RedisRestartAsync(IReadOnlyList<Uri> apis, IReadOnlyList<ApiClient> admins)
     {
         var connection = Args.Required("redis");
+        if (Args.Required("redis-stop") is not ("shutdown" or "sigstop"))
+        {
+            throw new ArgumentException($"option '--redis-stop' must be 'shutdown' or 'sigstop'; got '{Args.Get("redis-stop")}'", "redis-stop");
+        }
+
         var options = RedisConnectionOptions.Parse(connection);
         var endpoint = options.Endpoints[0];
         Dictionary<string, string> config;
         string executable;
+        int redisPid;
         await using (var client = await RedisClient.ConnectAsync(options))
         {
             config = await ConfigAsync(client, ["port", "bind", "requirepass", "save", "appendonly", "dir", "dbfilename", "maxmemory", "maxmemory-policy", "protected-mode"]);
-            executable = ParseInfo(await client.InfoAsync("server")).GetValueOrDefault("executable") is { Length: > 0 } e && File.Exists(e)
+            var server = ParseInfo(await client.InfoAsync("server"));
+            executable = server.GetValueOrDefault("executable") is { Length: > 0 } e && File.Exists(e)
                 ? e : Testing.ServerProcess.Locate("redis-server", "redis-server");
+            redisPid = int.Parse(server.GetValueOrDefault("process_id", "0"), CultureInfo.InvariantCulture);
         }
 
         var l2Goal = Args.Duration("l2-back-goal").TotalSeconds;
@@ -140,24 +149,46 @@ public sealed class DrillsTool : VerificationTool
             await recorder.StartAsync();
             await Task.Delay(Args.Duration("warmup"));
             var phaseBefore = await admins[0].GetPhaseAsync();
-            var stopped = recorder.Mark("redis: SHUTDOWN NOSAVE");
-            await using (var client = await RedisClient.ConnectAsync(RedisConnectionOptions.Parse(connection)))
+            var mode = Args.Required("redis-stop");
+            double stopped, started;
+            var pidFile = Path.GetFullPath(Path.Combine(ResultsDirectory, "redis-restarted.pid"));
+            if (mode == "sigstop")
             {
+                stopped = recorder.Mark($"redis: SIGSTOP pid {redisPid}");
+                await SignalAsync("STOP", redisPid);
                 try
                 {
-                    await client.ExecuteAsync("SHUTDOWN", [(RedisArg)"NOSAVE"]);
+                    await Task.Delay(Args.Duration("redis-down"));
                 }
-                catch (RedisException)
+                finally
                 {
-                    // The server closes the connection instead of answering: that is the success case.
+                    await SignalAsync("CONT", redisPid);
                 }
+
+                started = recorder.Mark("redis: SIGCONT");
+            }
+            else
+            {
+                stopped = recorder.Mark("redis: SHUTDOWN NOSAVE");
+                await using (var client = await RedisClient.ConnectAsync(RedisConnectionOptions.Parse(connection)))
+                {
+                    try
+                    {
+                        await client.ExecuteAsync("SHUTDOWN", [(RedisArg)"NOSAVE"]);
+                    }
+                    catch (RedisException)
+                    {
+                        // The server closes the connection instead of answering: that is the success case.
+                    }
+                }
+
+                await Task.Delay(Args.Duration("redis-down"));
+                await StartRedisAsync(executable, config, pidFile, Path.GetFullPath(Path.Combine(ResultsDirectory, "redis-restarted.log")));
+                await WaitForPortAsync(endpoint.Host, endpoint.Port, TimeSpan.FromSeconds(15));
+                started = recorder.Mark($"redis: started again (pid file {pidFile})");
+                result["redisPidFile"] = pidFile;
             }
 
-            await Task.Delay(Args.Duration("redis-down"));
-            var pidFile = Path.GetFullPath(Path.Combine(ResultsDirectory, "redis-restarted.pid"));
-            await StartRedisAsync(executable, config, pidFile, Path.GetFullPath(Path.Combine(ResultsDirectory, "redis-restarted.log")));
-            await WaitForPortAsync(endpoint.Host, endpoint.Port, TimeSpan.FromSeconds(15));
-            var started = recorder.Mark($"redis: started again (pid file {pidFile})");
             await Task.Delay(Args.Duration("recovery"));
             var end = recorder.Mark("recovery window over");
             await recorder.StopAsync();
@@ -191,7 +222,7 @@ public sealed class DrillsTool : VerificationTool
             result["l2BackGoalSeconds"] = l2Goal;
             result["phaseBefore"] = phaseBefore;
             result["phaseAfter"] = phaseAfter;
-            result["redisPidFile"] = pidFile;
+            result["stopMode"] = mode;
             result["load"] = whole.ToJson();
             result["timeline"] = recorder.ToJson();
         }
@@ -199,6 +230,24 @@ public sealed class DrillsTool : VerificationTool
         await ChartAsync("drill-redis-restart.svg", "Drill: Redis stopped and restarted", recorder,
             [("requests", s => s.Load.Requests), ("failures", s => s.Load.Failures), ("L2 hits", s => s.L2Hits)], "per interval");
         return result;
+    }
+
+    private static async Task SignalAsync(string signal, int pid)
+    {
+        if (pid <= 1)
+        {
+            throw new InvalidOperationException($"Redis reported no usable process id ({pid}); sigstop needs Redis on this machine");
+        }
+
+        var info = new ProcessStartInfo("kill") { UseShellExecute = false };
+        info.ArgumentList.Add("-" + signal);
+        info.ArgumentList.Add(pid.ToString(CultureInfo.InvariantCulture));
+        using var kill = Process.Start(info) ?? throw new InvalidOperationException("kill did not start");
+        await kill.WaitForExitAsync();
+        if (kill.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"kill -{signal} {pid} failed with {kill.ExitCode}");
+        }
     }
 
     private static async Task StartRedisAsync(string executable, Dictionary<string, string> config, string pidFile, string logFile)
