@@ -40,7 +40,7 @@ public sealed class SteppedLoadTool : VerificationTool
         new("zipf", "Zipf exponent", "1.0"),
         new("write-share", "share of requests that update a product", "0.02"),
         new("other-share", "share of requests reading customers, orders, recommendations, collections", "0.2"),
-        new("no-rate-limit", "turn the simulated origin's rate limit off for the run (restored after)", IsFlag: true),
+        new("keep-rate-limit", "keep the simulated origin's rate limit on (off by default: with it, phase 0 is mostly fast 503s and no baseline)", IsFlag: true),
         new("max-error-rate", "a step with a higher error rate (fraction) fails", "0.005"),
     ];
 
@@ -80,17 +80,11 @@ public sealed class SteppedLoadTool : VerificationTool
             ["phaseBefore"] = originalPhase,
         };
         var results = new JsonArray();
-        var originBefore = data["origin"]!.DeepClone().AsObject();
+        var origins = Args.Flag("keep-rate-limit") ? null : await ApiClient.DisableRateLimitAsync(admins);
+        data["rateLimit"] = origins is null ? "on" : "off";
+        data["origin"] = await admins[0].GetOriginBehaviorAsync();
         try
         {
-            if (Args.Flag("no-rate-limit"))
-            {
-                var behavior = originBefore.DeepClone().AsObject();
-                behavior["rateLimitBucketSize"] = 0;
-                await admins[0].SetOriginBehaviorAsync(behavior);
-                data["origin"] = behavior;
-            }
-
             if (!Args.Flag("no-baseline"))
             {
                 await admins[0].SetPhaseAsync(0, "verification: stepped-load baseline (cache off)");
@@ -116,9 +110,9 @@ public sealed class SteppedLoadTool : VerificationTool
         finally
         {
             await admins[0].SetPhaseAsync(originalPhase, "verification: stepped-load restores the phase it found");
-            if (Args.Flag("no-rate-limit"))
+            if (origins is not null)
             {
-                await admins[0].SetOriginBehaviorAsync(originBefore);
+                await ApiClient.RestoreOriginsAsync(admins, origins);
             }
 
             foreach (var a in admins)
