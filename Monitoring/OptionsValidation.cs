@@ -1,11 +1,12 @@
 using System.Globalization;
+using System.Text.RegularExpressions;
 using Microsoft.Extensions.Options;
 using OptimizedCache.Monitoring.Guard;
 
 namespace OptimizedCache.Monitoring;
 
 /// <summary>Start-up validation of Monitoring's options; every message names the setting and the bad value.</summary>
-internal sealed class OptionsValidation : IValidateOptions<MonitoringOptions>, IValidateOptions<GuardOptions>
+internal sealed partial class OptionsValidation : IValidateOptions<MonitoringOptions>, IValidateOptions<GuardOptions>
 {
     public ValidateOptionsResult Validate(string? name, MonitoringOptions options)
     {
@@ -30,6 +31,11 @@ internal sealed class OptionsValidation : IValidateOptions<MonitoringOptions>, I
         if (options.Window < TimeSpan.FromSeconds(1) || options.Window.Ticks % TimeSpan.TicksPerSecond != 0)
         {
             errors.Add($"Monitoring:Guard:Window must be a whole number of seconds, at least 1; got '{options.Window}'.");
+        }
+
+        if (!string.IsNullOrEmpty(options.Selector) && !SelectorPattern().IsMatch(options.Selector))
+        {
+            errors.Add($"Monitoring:Guard:Selector must be PromQL label matchers such as job=\"api\",env=~\"prod.*\"; got '{options.Selector}'.");
         }
 
         if (options.MinimumRequests < 1)
@@ -96,4 +102,7 @@ internal sealed class OptionsValidation : IValidateOptions<MonitoringOptions>, I
             errors.Add(string.Create(CultureInfo.InvariantCulture, $"{setting} must be between {min} and {max}; got {value}."));
         }
     }
+
+    [GeneratedRegex("""^\s*[A-Za-z_][A-Za-z0-9_]*\s*(=|!=|=~|!~)\s*"(?:[^"\\]|\\.)*"\s*(,\s*[A-Za-z_][A-Za-z0-9_]*\s*(=|!=|=~|!~)\s*"(?:[^"\\]|\\.)*"\s*)*$""")]
+    private static partial Regex SelectorPattern();
 }

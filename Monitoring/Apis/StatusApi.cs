@@ -67,7 +67,7 @@ public static class StatusApi
     public static async Task<Results<Ok<ChartData>, ProblemHttpResult>> GetSeries(
         [AsParameters] MonitoringServices services, string? metric, string? range, CancellationToken cancellationToken)
     {
-        var charts = Charts.Create(services.GuardOptions.Triggers.LatencyQuantile, services.GuardOptions.Triggers.PlannedMemoryBytes);
+        var charts = Charts.Create(services.GuardOptions);
         if (metric is null || !charts.TryGetValue(metric, out var chart))
         {
             return TypedResults.Problem(statusCode: 400, title: "Unknown chart",

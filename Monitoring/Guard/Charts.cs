@@ -35,26 +35,30 @@ public static class Charts
     /// <summary>Points per series at most (about).</summary>
     public const int PointsPerSeries = 120;
 
-    /// <summary>The charts, by name.</summary>
-    public static IReadOnlyDictionary<string, ChartDefinition> Create(double quantile, long? plannedMemoryBytes)
+    /// <summary>The charts, by name, for the guard's quantile, memory plan and selector.</summary>
+    public static IReadOnlyDictionary<string, ChartDefinition> Create(GuardOptions options)
     {
-        var q = quantile.ToString(CultureInfo.InvariantCulture);
-        var memory = plannedMemoryBytes is { } plan
-            ? string.Create(CultureInfo.InvariantCulture, $"100 * max(optimizedcache_l1_size_bytes) / {plan}")
-            : "100 * max(optimizedcache_l1_size_bytes / optimizedcache_l1_budget_bytes)";
+        ArgumentNullException.ThrowIfNull(options);
+        var quantile = options.Triggers.LatencyQuantile;
+        var s = new RolloutQueries(options.Selector);
+        var size = s.Series("optimizedcache_l1_size_bytes");
+        var memory = options.Triggers.PlannedMemoryBytes is { } plan
+            ? string.Create(CultureInfo.InvariantCulture, $"100 * max({size}) / {plan}")
+            : $"100 * max({size} / {s.Series("optimizedcache_l1_budget_bytes")})";
+        var all = s.Series("store_request_duration_seconds_count");
+        var errors = s.Series("store_request_duration_seconds_count", "status_class=\"5xx\"");
         ChartDefinition[] charts =
         [
             new("hit_ratio", "Hit ratio", "%",
-                w => $"100 * sum(rate(optimizedcache_requests_total{{result=\"hit\"}}[{w}])) / sum(rate(optimizedcache_requests_total{{tier=\"l1\"}}[{w}]))", null),
-            new("latency", $"Latency p{quantile * 100:0.#}, cached vs bypass", "ms",
-                w => $"1000 * histogram_quantile({q}, sum by (le, cache_path) (rate(store_request_duration_seconds_bucket[{w}])))", "cache_path"),
+                w => $"100 * sum(rate({s.Series("optimizedcache_requests_total", "result=\"hit\"")}[{w}])) / sum(rate({s.Series("optimizedcache_requests_total", "tier=\"l1\"")}[{w}]))", null),
+            new("latency", string.Create(CultureInfo.InvariantCulture, $"Latency p{quantile * 100:0.#}, cached vs bypass"), "ms",
+                w => "1000 * " + s.LatencyQuantile(quantile, w, by: "le, cache_path"), "cache_path"),
             new("origin_calls", "Origin calls", "calls/s",
-                w => $"sum by (cache_path) (rate(store_origin_calls_total[{w}]))", "cache_path"),
+                w => $"sum by (cache_path) (rate({s.Series("store_origin_calls_total")}[{w}]))", "cache_path"),
             new("errors", "Error rate (5xx)", "%",
-                w => $"100 * (sum(rate(store_request_duration_seconds_count{{status_class=\"5xx\"}}[{w}])) or on() (0 * sum(rate(store_request_duration_seconds_count[{w}])))) / sum(rate(store_request_duration_seconds_count[{w}]))", null),
+                w => $"100 * (sum(rate({errors}[{w}])) or on() (0 * sum(rate({all}[{w}])))) / sum(rate({all}[{w}]))", null),
             new("memory", "L1 memory of plan", "%", _ => memory, null),
-            new("requests", "Requests", "req/s",
-                w => $"sum by (cache_path) (rate(store_request_duration_seconds_count[{w}]))", "cache_path"),
+            new("requests", "Requests", "req/s", w => $"sum by (cache_path) (rate({all}[{w}]))", "cache_path"),
         ];
         return charts.ToDictionary(c => c.Name, StringComparer.Ordinal);
     }

@@ -22,6 +22,13 @@ public sealed class GuardOptions
     /// <value>5 minutes.</value>
     public TimeSpan Window { get; set; } = TimeSpan.FromMinutes(5);
 
+    /// <summary>
+    /// Label matchers added to every series the guard reads (<c>job="api"</c>), for a Prometheus that scrapes more
+    /// than the Api being rolled out. Empty: every scraped series counts.
+    /// </summary>
+    /// <value>Empty.</value>
+    public string Selector { get; set; } = string.Empty;
+
     /// <summary>Requests a trigger needs inside the window before it may fire; below it the trigger reports insufficient data.</summary>
     /// <value>200.</value>
     public int MinimumRequests { get; set; } = 200;

@@ -6,51 +6,59 @@ namespace OptimizedCache.Monitoring.Guard;
 /// <summary>
 /// The PromQL behind every figure the guard, the panel and the report use. Built from the raw series in
 /// docs/metrics.md (not from recording rules), so the guard needs nothing but a Prometheus that scrapes the Api.
+/// An optional base selector (<see cref="GuardOptions.Selector"/>, e.g. <c>job="api"</c>) narrows every series to
+/// the Api being rolled out when one Prometheus scrapes several.
 /// </summary>
-public static class RolloutQueries
+/// <param name="selector">Label matchers added to every series, or empty.</param>
+public sealed class RolloutQueries(string? selector = null)
 {
-    /// <summary>Requests of the Api in the window, every path.</summary>
-    public static string Requests(string window, string? selector = null) =>
-        $"sum(increase(store_request_duration_seconds_count{Braces(selector)}[{window}]))";
+    /// <summary>Requests of the Api in the window.</summary>
+    public string Requests(string window, string? matchers = null) =>
+        $"sum(increase({Series("store_request_duration_seconds_count", matchers)}[{window}]))";
 
-    /// <summary>A latency quantile over the window (seconds) for the requests matching <paramref name="selector"/>.</summary>
-    public static string LatencyQuantile(double quantile, string window, string? selector = null) =>
+    /// <summary>A latency quantile over the window (seconds) for the requests matching <paramref name="matchers"/>.</summary>
+    public string LatencyQuantile(double quantile, string window, string? matchers = null, string by = "le") =>
         string.Create(CultureInfo.InvariantCulture,
-            $"histogram_quantile({quantile}, sum by (le) (rate(store_request_duration_seconds_bucket{Braces(selector)}[{window}])))");
+            $"histogram_quantile({quantile}, sum by ({by}) (rate({Series("store_request_duration_seconds_bucket", matchers)}[{window}])))");
 
     /// <summary>Origin calls in the window.</summary>
-    public static string OriginCalls(string window, string? selector = null) =>
-        $"sum(increase(store_origin_calls_total{Braces(selector)}[{window}]))";
+    public string OriginCalls(string window, string? matchers = null) =>
+        $"sum(increase({Series("store_origin_calls_total", matchers)}[{window}]))";
 
     /// <summary>L1 lookups (every cache lookup starts at L1) in the window.</summary>
-    public static string CacheLookups(string window) => $"sum(increase(optimizedcache_requests_total{{tier=\"l1\"}}[{window}]))";
+    public string CacheLookups(string window) => $"sum(increase({Series("optimizedcache_requests_total", "tier=\"l1\"")}[{window}]))";
 
     /// <summary>Cache hits (L1 or L2) in the window.</summary>
-    public static string CacheHits(string window) => $"sum(increase(optimizedcache_requests_total{{result=\"hit\"}}[{window}]))";
+    public string CacheHits(string window) => $"sum(increase({Series("optimizedcache_requests_total", "result=\"hit\"")}[{window}]))";
 
     /// <summary>The largest replica's average L1 size over the window, bytes.</summary>
-    public static string MemoryBytes(string window) => $"max(avg_over_time(optimizedcache_l1_size_bytes[{window}]))";
+    public string MemoryBytes(string window) => $"max(avg_over_time({Series("optimizedcache_l1_size_bytes")}[{window}]))";
 
     /// <summary>The largest replica's average L1 size over the window as a fraction of the plan (its own budget, or a fixed plan).</summary>
-    public static string MemoryRatio(string window, long? plannedBytes) =>
+    public string MemoryRatio(string window, long? plannedBytes) =>
         plannedBytes is { } plan
-            ? string.Create(CultureInfo.InvariantCulture, $"max(avg_over_time(optimizedcache_l1_size_bytes[{window}])) / {plan}")
-            : $"max(avg_over_time(optimizedcache_l1_size_bytes[{window}]) / avg_over_time(optimizedcache_l1_budget_bytes[{window}]))";
+            ? string.Create(CultureInfo.InvariantCulture, $"max(avg_over_time({Series("optimizedcache_l1_size_bytes")}[{window}])) / {plan}")
+            : $"max(avg_over_time({Series("optimizedcache_l1_size_bytes")}[{window}]) / avg_over_time({Series("optimizedcache_l1_budget_bytes")}[{window}]))";
 
     /// <summary>The largest replica's peak L1 size over the window as a fraction of the plan.</summary>
-    public static string PeakMemoryRatio(string window, long? plannedBytes) =>
+    public string PeakMemoryRatio(string window, long? plannedBytes) =>
         plannedBytes is { } plan
-            ? string.Create(CultureInfo.InvariantCulture, $"max(max_over_time(optimizedcache_l1_size_bytes[{window}])) / {plan}")
-            : $"max(max_over_time(optimizedcache_l1_size_bytes[{window}]) / min_over_time(optimizedcache_l1_budget_bytes[{window}]))";
+            ? string.Create(CultureInfo.InvariantCulture, $"max(max_over_time({Series("optimizedcache_l1_size_bytes")}[{window}])) / {plan}")
+            : $"max(max_over_time({Series("optimizedcache_l1_size_bytes")}[{window}]) / min_over_time({Series("optimizedcache_l1_budget_bytes")}[{window}]))";
 
     /// <summary>The highest rollout phase any replica reported in the window.</summary>
-    public static string MaxPhase(string window) => $"max(max_over_time(store_rollout_phase[{window}]))";
+    public string MaxPhase(string window) => $"max(max_over_time({Series("store_rollout_phase")}[{window}]))";
+
+    /// <summary>A series with the base selector and <paramref name="matchers"/>: <c>name{base,matchers}</c>.</summary>
+    public string Series(string metric, string? matchers = null)
+    {
+        var parts = new[] { selector, matchers }.Where(p => !string.IsNullOrWhiteSpace(p)).ToArray();
+        return parts.Length == 0 ? metric : metric + "{" + string.Join(",", parts) + "}";
+    }
 
     /// <summary>A window as a PromQL duration (whole seconds).</summary>
     public static string Duration(TimeSpan window) =>
         string.Create(CultureInfo.InvariantCulture, $"{Math.Max(1, (long)Math.Round(window.TotalSeconds))}s");
-
-    private static string Braces(string? selector) => string.IsNullOrEmpty(selector) ? string.Empty : "{" + selector + "}";
 }
 
 /// <summary>One figure read from Prometheus, with the query that produced it (evidence).</summary>
@@ -138,32 +146,41 @@ public sealed class Measurements
         public const string MaxPhase = "max_phase";
     }
 
-    /// <summary>Reads every figure for <paramref name="window"/> ending at <paramref name="time"/>, the queries in parallel.</summary>
+    /// <summary>
+    /// Reads every figure for <paramref name="window"/> ending at <paramref name="time"/>, the queries in parallel;
+    /// quantile, memory plan and selector come from <paramref name="options"/>. With <paramref name="peakMemory"/>
+    /// the memory figure is the window's peak rather than its average (the report's resource check).
+    /// </summary>
     /// <exception cref="PrometheusUnavailableException">Prometheus could not be reached.</exception>
     /// <exception cref="PrometheusQueryException">Prometheus rejected a query.</exception>
     public static async Task<Measurements> ReadAsync(
-        PrometheusClient prometheus, TimeSpan window, double quantile, long? plannedMemoryBytes, DateTimeOffset time,
-        CancellationToken cancellationToken, bool peakMemory = false)
+        PrometheusClient prometheus, GuardOptions options, TimeSpan window, DateTimeOffset time, CancellationToken cancellationToken,
+        bool peakMemory = false)
     {
+        ArgumentNullException.ThrowIfNull(prometheus);
+        ArgumentNullException.ThrowIfNull(options);
+        var q = new RolloutQueries(options.Selector);
+        var quantile = options.Triggers.LatencyQuantile;
+        var plannedMemoryBytes = options.Triggers.PlannedMemoryBytes;
         var w = RolloutQueries.Duration(window);
         (string Name, string Query)[] queries =
         [
-            (Names.Requests, RolloutQueries.Requests(w)),
-            (Names.Errors, RolloutQueries.Requests(w, "status_class=\"5xx\"")),
-            (Names.CachedRequests, RolloutQueries.Requests(w, "cache_path=\"cached\"")),
-            (Names.BypassRequests, RolloutQueries.Requests(w, "cache_path=\"bypass\"")),
-            (Names.BypassErrors, RolloutQueries.Requests(w, "cache_path=\"bypass\",status_class=\"5xx\"")),
-            (Names.CachedLatency, RolloutQueries.LatencyQuantile(quantile, w, "cache_path=\"cached\"")),
-            (Names.BypassLatency, RolloutQueries.LatencyQuantile(quantile, w, "cache_path=\"bypass\"")),
-            (Names.AllLatency, RolloutQueries.LatencyQuantile(quantile, w)),
-            (Names.OriginCalls, RolloutQueries.OriginCalls(w)),
-            (Names.CachedOriginCalls, RolloutQueries.OriginCalls(w, "cache_path=\"cached\"")),
-            (Names.BypassOriginCalls, RolloutQueries.OriginCalls(w, "cache_path=\"bypass\"")),
-            (Names.CacheLookups, RolloutQueries.CacheLookups(w)),
-            (Names.CacheHits, RolloutQueries.CacheHits(w)),
-            (Names.MemoryBytes, RolloutQueries.MemoryBytes(w)),
-            (Names.MemoryRatio, peakMemory ? RolloutQueries.PeakMemoryRatio(w, plannedMemoryBytes) : RolloutQueries.MemoryRatio(w, plannedMemoryBytes)),
-            (Names.MaxPhase, RolloutQueries.MaxPhase(w)),
+            (Names.Requests, q.Requests(w)),
+            (Names.Errors, q.Requests(w, "status_class=\"5xx\"")),
+            (Names.CachedRequests, q.Requests(w, "cache_path=\"cached\"")),
+            (Names.BypassRequests, q.Requests(w, "cache_path=\"bypass\"")),
+            (Names.BypassErrors, q.Requests(w, "cache_path=\"bypass\",status_class=\"5xx\"")),
+            (Names.CachedLatency, q.LatencyQuantile(quantile, w, "cache_path=\"cached\"")),
+            (Names.BypassLatency, q.LatencyQuantile(quantile, w, "cache_path=\"bypass\"")),
+            (Names.AllLatency, q.LatencyQuantile(quantile, w)),
+            (Names.OriginCalls, q.OriginCalls(w)),
+            (Names.CachedOriginCalls, q.OriginCalls(w, "cache_path=\"cached\"")),
+            (Names.BypassOriginCalls, q.OriginCalls(w, "cache_path=\"bypass\"")),
+            (Names.CacheLookups, q.CacheLookups(w)),
+            (Names.CacheHits, q.CacheHits(w)),
+            (Names.MemoryBytes, q.MemoryBytes(w)),
+            (Names.MemoryRatio, peakMemory ? q.PeakMemoryRatio(w, plannedMemoryBytes) : q.MemoryRatio(w, plannedMemoryBytes)),
+            (Names.MaxPhase, q.MaxPhase(w)),
         ];
 
         var tasks = queries.Select(async q =>

@@ -28,8 +28,7 @@ public sealed class RolloutGuard(
     public async Task<(Baseline? Baseline, string? Problem)> TakeBaselineAsync(CancellationToken cancellationToken)
     {
         var o = options.CurrentValue;
-        var m = await Measurements.ReadAsync(prometheus, o.Window, o.Triggers.LatencyQuantile, o.Triggers.PlannedMemoryBytes,
-            timeProvider.GetUtcNow(), cancellationToken);
+        var m = await Measurements.ReadAsync(prometheus, o, o.Window, timeProvider.GetUtcNow(), cancellationToken);
         return TryTakeBaseline(m, o, out var baseline, out var problem) ? (baseline, null) : (null, problem);
     }
 
@@ -57,7 +56,7 @@ public sealed class RolloutGuard(
         var queryFailed = false;
         try
         {
-            m = await Measurements.ReadAsync(prometheus, o.Window, o.Triggers.LatencyQuantile, o.Triggers.PlannedMemoryBytes, now, cancellationToken);
+            m = await Measurements.ReadAsync(prometheus, o, o.Window, now, cancellationToken);
             if (_prometheusWasDown)
             {
                 Log.PrometheusRecovered(logger);

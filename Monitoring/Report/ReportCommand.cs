@@ -86,10 +86,9 @@ public static class ReportCommand
         var now = (timeProvider ?? TimeProvider.System).GetUtcNow();
         try
         {
-            var m = await Measurements.ReadAsync(prometheus, period, guard.Triggers.LatencyQuantile, guard.Triggers.PlannedMemoryBytes, now,
-                cancellationToken, peakMemory: true);
+            var m = await Measurements.ReadAsync(prometheus, guard, period, now, cancellationToken, peakMemory: true);
             var targets = TargetEvaluator.Evaluate(m, baseline, guard);
-            var charts = Charts.Create(guard.Triggers.LatencyQuantile, guard.Triggers.PlannedMemoryBytes);
+            var charts = Charts.Create(guard);
             Directory.CreateDirectory(outDir);
             var chartLinks = new List<(string Title, string File)>();
             foreach (var (name, file, threshold, label) in ChartFiles)
