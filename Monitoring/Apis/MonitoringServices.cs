@@ -33,14 +33,14 @@ public sealed class MonitoringServices(
     public RolloutApiClient Api { get; } = api;
 
     /// <summary>The guard's options.</summary>
-    public GuardOptions GuardOptions => guardOptions.CurrentValue;
+    public IOptionsMonitor<GuardOptions> GuardOptions { get; } = guardOptions;
 
     /// <summary>Monitoring's options.</summary>
-    public MonitoringOptions Options { get; } = options.Value;
+    public IOptions<MonitoringOptions> Options { get; } = options;
 
     /// <summary>The clock.</summary>
     public TimeProvider TimeProvider { get; } = timeProvider;
 
     /// <summary>The logger.</summary>
-    public ILogger Logger { get; } = logger;
+    public ILogger<MonitoringServices> Logger { get; } = logger;
 }

@@ -29,7 +29,7 @@ public static class StatusApi
     /// <summary>The latest evaluation, shaped for the panel.</summary>
     public static Ok<StatusResponse> GetStatus([AsParameters] MonitoringServices services)
     {
-        var o = services.GuardOptions;
+        var o = services.GuardOptions.CurrentValue;
         var latest = services.State.Latest;
         var (health, problems) = GuardHealth.Assess(services.State, o, services.TimeProvider.GetUtcNow());
         var cooldown = o.Cooldown > o.Window ? o.Cooldown : o.Window;
@@ -51,8 +51,8 @@ public static class StatusApi
             latest?.Phase,
             latest?.Plan,
             latest?.Features,
-            new Endpoint(services.Options.Prometheus?.ToString(), latest?.PrometheusReachable, latest?.PrometheusError),
-            new Endpoint(services.Options.Api?.ToString(), latest?.ApiReachable, latest?.ApiError),
+            new Endpoint(services.Options.Value.Prometheus?.ToString(), latest?.PrometheusReachable, latest?.PrometheusError),
+            new Endpoint(services.Options.Value.Api?.ToString(), latest?.ApiReachable, latest?.ApiError),
             guard,
             services.Baselines.Current,
             latest?.Targets ?? [],
@@ -67,7 +67,7 @@ public static class StatusApi
     public static async Task<Results<Ok<ChartData>, ProblemHttpResult>> GetSeries(
         [AsParameters] MonitoringServices services, string? metric, string? range, CancellationToken cancellationToken)
     {
-        var charts = Charts.Create(services.GuardOptions);
+        var charts = Charts.Create(services.GuardOptions.CurrentValue);
         if (metric is null || !charts.TryGetValue(metric, out var chart))
         {
             return TypedResults.Problem(statusCode: 400, title: "Unknown chart",
@@ -84,7 +84,7 @@ public static class StatusApi
         try
         {
             var data = await Charts.ReadAsync(services.Prometheus, chart, span, services.TimeProvider.GetUtcNow(),
-                services.Options.ScrapeInterval, cancellationToken);
+                services.Options.Value.ScrapeInterval, cancellationToken);
             return TypedResults.Ok(data);
         }
         catch (PrometheusUnavailableException e)

@@ -55,10 +55,15 @@ public sealed class FakeAdminApi : IAsyncDisposable
         app.Use(async (context, next) =>
         {
             string? reason = null;
-            if (context.Request.Method == "POST" && context.Request.ContentLength > 0)
+            if (context.Request.Method == "POST")
             {
-                using var body = await JsonDocument.ParseAsync(context.Request.Body);
-                reason = body.RootElement.TryGetProperty("reason", out var r) ? r.GetString() : null;
+                using var reader = new StreamReader(context.Request.Body);
+                var text = await reader.ReadToEndAsync();
+                if (text.Length > 0)
+                {
+                    using var body = JsonDocument.Parse(text);
+                    reason = body.RootElement.TryGetProperty("reason", out var r) ? r.GetString() : null;
+                }
             }
 
             fake.Calls.Enqueue(new AdminCall(

@@ -38,6 +38,10 @@ public sealed class MonitoringApp : IAsyncDisposable
         builder.Configuration.AddInMemoryCollection(settings);
         builder.WebHost.UseUrls("http://127.0.0.1:0");
         builder.Logging.ClearProviders();
+        if (Environment.GetEnvironmentVariable("MONITORING_TEST_LOGS") == "1")
+        {
+            builder.Logging.AddConsole();
+        }
 
         builder.AddServiceDefaults();
         builder.AddApplicationServices();
