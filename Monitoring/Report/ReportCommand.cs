@@ -14,10 +14,11 @@ public static class ReportCommand
 {
     /// <summary>The usage text.</summary>
     public const string Usage = """
-        usage: Monitoring report --since <duration> --out <dir> [--prometheus <url>] [--baseline <file>] [--min-requests <n>]
+        usage: Monitoring report --since <duration> --out <dir> [--prometheus <url>] [--selector <matchers>] [--baseline <file>] [--min-requests <n>]
           --since         period to report on, ending now: 90m, 6h, 2d (1m … 90d)
           --out           folder to write report.md and the SVG charts into (created if missing)
           --prometheus    Prometheus base URL (default: Monitoring:Prometheus from appsettings.json or the environment)
+          --selector      label matchers narrowing every series, e.g. job="api" (default: Monitoring:Guard:Selector)
           --baseline      baseline file (default: Monitoring:Guard:BaselinePath)
           --min-requests  requests a figure needs to count (default: Monitoring:Guard:MinimumRequests)
         """;
@@ -60,6 +61,19 @@ public static class ReportCommand
         if (flags.TryGetValue("min-requests", out var min))
         {
             guard.MinimumRequests = int.Parse(min, CultureInfo.InvariantCulture);
+        }
+
+        if (flags.TryGetValue("selector", out var selector))
+        {
+            guard.Selector = selector;
+        }
+
+        var invalid = new OptionsValidation().Validate(null, guard);
+        if (invalid.Failed)
+        {
+            await error.WriteLineAsync("report: " + invalid.FailureMessage);
+            await error.WriteLineAsync(Usage);
+            return 2;
         }
 
         var since = flags["since"];
@@ -115,7 +129,7 @@ public static class ReportCommand
     private static bool TryParse(string[] args, out Dictionary<string, string> flags, out string problem)
     {
         flags = new Dictionary<string, string>(StringComparer.Ordinal);
-        string[] known = ["since", "out", "prometheus", "baseline", "min-requests"];
+        string[] known = ["since", "out", "prometheus", "selector", "baseline", "min-requests"];
         for (var i = 0; i < args.Length; i++)
         {
             var arg = args[i];
@@ -194,6 +208,11 @@ public static class ReportCommand
         md.AppendLine();
         md.AppendLine(Invariant($"Period: {start.UtcDateTime:yyyy-MM-dd HH:mm:ss} – {now.UtcDateTime:yyyy-MM-dd HH:mm:ss} UTC (last {since}). Source: Prometheus at {prometheus}."));
         md.AppendLine(Invariant($"A figure counts only with at least {o.MinimumRequests} requests in the period."));
+        if (!string.IsNullOrEmpty(o.Selector))
+        {
+            md.AppendLine(Invariant($"Series selected by `{o.Selector}`."));
+        }
+
         md.AppendLine();
         md.AppendLine("## Performance checklist (seed 001 §9)");
         md.AppendLine();
