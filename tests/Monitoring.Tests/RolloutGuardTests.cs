@@ -124,8 +124,15 @@ public sealed class RolloutGuardTests(PrometheusFarm farm) : IClassFixture<Prome
         Assert.Equal(GuardDecisions.PrometheusUnreachable, status.GetProperty("guard").GetProperty("lastDecision").GetString());
         Assert.Contains("Prometheus unreachable", status.GetProperty("guard").GetProperty("problems")[0].GetString(), StringComparison.Ordinal);
 
-        using var health = await app.Http.GetAsync("health");
-        Assert.Equal("Degraded", await health.Content.ReadAsStringAsync());
+        var health = await app.Http.GetFromJsonAsync<JsonElement>("health");
+        Assert.Equal("Degraded", health.GetProperty("status").GetString());
+        var check = health.GetProperty("checks").GetProperty("rollout-guard");
+        Assert.Equal("Degraded", check.GetProperty("status").GetString());
+        Assert.Contains("Prometheus unreachable", check.GetProperty("description").GetString(), StringComparison.Ordinal);
+
+        var metrics = await app.Http.GetStringAsync("metrics");
+        Assert.Contains("rollout_guard_prometheus_up{", metrics, StringComparison.Ordinal);
+        Assert.Matches(@"rollout_guard_prometheus_up\{[^}]*\} 0", metrics);
     }
 
     [Fact]
@@ -243,5 +250,32 @@ public sealed class RolloutGuardTests(PrometheusFarm farm) : IClassFixture<Prome
         Assert.Contains(values, v => v.Instrument == GuardMetrics.EvaluationsName && v.Tags["decision"] == GuardDecisions.Cooldown);
         Assert.Contains(values, v => v.Instrument == GuardMetrics.LastDecisionName && v.Tags["decision"] == GuardDecisions.Cooldown);
         Assert.Single(env.Api.Rollbacks);
+    }
+
+    [Fact]
+    public async Task MetricsEndpointCarriesTheRolloutGuardSeries()
+    {
+        await using var env = await GuardEnvironment.StartAsync(farm, phase: 2);
+        env.HealthyTraffic();
+        env.Target.Lookups(l1Hits: 0, l2Hits: 100, misses: 5_000);
+        await env.Target.WaitForScrapesAsync();
+        var settings = env.Settings();
+        settings["Monitoring:Guard:Enabled"] = "false";
+        await using var app = await MonitoringApp.StartAsync(settings);
+        await app.Services.GetRequiredService<RolloutGuard>().EvaluateOnceAsync(default);
+
+        var metrics = await app.Http.GetStringAsync("metrics");
+
+        // The names Monitoring/README.md lists.
+        Assert.Matches(@"(?m)^rollout_guard_trigger_state\{[^}]*trigger=""hit_ratio""[^}]*\} 1$", metrics);
+        Assert.Matches(@"(?m)^rollout_guard_trigger_state\{[^}]*trigger=""memory""[^}]*\} 0$", metrics);
+        Assert.Matches(@"(?m)^rollout_guard_trigger_value\{[^}]*trigger=""hit_ratio""", metrics);
+        Assert.Matches(@"(?m)^rollout_guard_evaluations_total\{[^}]*decision=""rolled_back""[^}]*\} 1$", metrics);
+        Assert.Matches(@"(?m)^rollout_guard_rollbacks_total\{[^}]*outcome=""executed""[^}]*\} 1$", metrics);
+        Assert.Matches(@"(?m)^rollout_guard_rollbacks_total\{[^}]*trigger=""hit_ratio""", metrics);
+        Assert.Matches(@"(?m)^rollout_guard_prometheus_up\{[^}]*\} 1$", metrics);
+        Assert.Matches(@"(?m)^rollout_guard_last_decision\{[^}]*decision=""rolled_back""[^}]*\} 1$", metrics);
+        Assert.Matches(@"(?m)^rollout_guard_last_evaluation_time_seconds\{[^}]*\} \d", metrics);
+        Assert.Matches(@"(?m)^rollout_guard_baseline_present\{[^}]*\} 0$", metrics);
     }
 }
