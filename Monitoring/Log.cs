@@ -20,6 +20,7 @@ internal static partial class Log
     public const int PanelChangeId = 13;
     public const int PanelKeyRejectedId = 14;
     public const int PrometheusRecoveredId = 15;
+    public const int BaselineSaveFailedId = 16;
 
     [LoggerMessage(GuardDisabledId, LogLevel.Warning, "The rollout guard is disabled (Monitoring:Guard:Enabled = false); no automatic rollback will happen")]
     public static partial void GuardDisabled(ILogger logger);
@@ -65,4 +66,7 @@ internal static partial class Log
 
     [LoggerMessage(PanelKeyRejectedId, LogLevel.Warning, "Control panel call to {Path} rejected: missing or wrong API key")]
     public static partial void PanelKeyRejected(ILogger logger, string path);
+
+    [LoggerMessage(BaselineSaveFailedId, LogLevel.Error, "The rollout baseline could not be written to {Path}")]
+    public static partial void BaselineSaveFailed(ILogger logger, string path, Exception exception);
 }

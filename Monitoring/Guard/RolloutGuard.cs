@@ -230,7 +230,19 @@ public sealed class RolloutGuard(
                 o.Triggers.LatencyQuantile,
                 (m.Value(Measurements.Names.Errors) ?? 0) / requests.Value,
                 m.Value(Measurements.Names.OriginCalls) is { } calls ? calls / requests.Value : null);
-            baselines.Save(baseline);
+            try
+            {
+                baselines.Save(baseline);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // Without a persisted baseline a restart would compare against nothing; say so and try again next time.
+                Log.BaselineSaveFailed(logger, baselines.Path, e);
+                problem = $"the baseline could not be written to '{baselines.Path}': {e.Message}";
+                baseline = null;
+                return false;
+            }
+
             Log.BaselineTaken(logger, baseline.Requests, baseline.LatencySeconds, baseline.ErrorRate, baseline.OriginCallsPerRequest);
             problem = null;
             return true;
