@@ -36,7 +36,7 @@ public static class StatusApi
         var guard = new GuardStatus(
             o.Enabled,
             o.DryRun,
-            latest is null ? "starting" : health.ToString().ToLowerInvariant(),
+            !o.Enabled ? "disabled" : latest is null ? "starting" : health.ToString().ToLowerInvariant(),
             problems,
             latest?.Decision,
             latest?.Summary,
@@ -173,7 +173,7 @@ public sealed record Endpoint(string? Url, bool? Reachable, string? Error);
 /// <summary>The guard's own state.</summary>
 /// <param name="Enabled">Whether it runs.</param>
 /// <param name="DryRun">Whether it only records.</param>
-/// <param name="Status"><c>starting</c>, <c>healthy</c> or <c>degraded</c>.</param>
+/// <param name="Status"><c>disabled</c>, <c>starting</c>, <c>healthy</c> or <c>degraded</c>.</param>
 /// <param name="Problems">What makes it degraded.</param>
 /// <param name="LastDecision">The last decision.</param>
 /// <param name="LastSummary">Its description.</param>
