@@ -10,8 +10,9 @@ usage() {
   cat <<'EOF'
 Usage: verification/run-all.sh [options]
 
-  --quick               short steps for a 2-core machine: stepped load 10 s per step, drills 5/8/8 s,
-                        soak 3 min (full: 30 s per step, drills 10/10/10 s, soak 30 min)
+  --quick               short steps for a 2-core machine: stepped load 10 s per step, drills 5/8/8 s
+                        (origin outage 45 s), soak 3 min (full: 30 s per step, drills 10/10/10 s,
+                        origin outage 60 s, soak 30 min)
   --api URL             an Api replica that is already running (repeat for more replicas); needs --api-key
                         and --redis; without it ./run-local.sh starts the system
   --api-key KEY         the Api's admin key (default: $OC_API_KEY)
@@ -50,9 +51,9 @@ while [ $# -gt 0 ]; do
 done
 
 if [ "$quick" = 1 ]; then
-  step_duration=10s; step_warmup=5s; drill_warmup=5s; drill_fault=8s; drill_recovery=8s; soak_interval=5s; : "${soak:=3m}"
+  step_duration=10s; step_warmup=5s; drill_warmup=5s; drill_fault=8s; drill_recovery=8s; origin_fault=45s; soak_interval=5s; : "${soak:=3m}"
 else
-  step_duration=30s; step_warmup=15s; drill_warmup=10s; drill_fault=10s; drill_recovery=10s; soak_interval=10s; : "${soak:=30m}"
+  step_duration=30s; step_warmup=15s; drill_warmup=10s; drill_fault=10s; drill_recovery=10s; origin_fault=60s; soak_interval=10s; : "${soak:=30m}"
 fi
 skipped() { case ",$skip," in *",$1,"*) return 0 ;; *) return 1 ;; esac; }
 say() { printf '\n[run-all %s] %s\n' "$(date +%H:%M:%S)" "$*"; }
@@ -132,8 +133,8 @@ run_step() {
 run_step redis "5 s" verify-redis --connection "$redis" --results "$results"
 run_step endpoints "1 min" measure-endpoints "${common[@]}" --requests 50
 run_step stepped "$(( ${step_duration%s} * 5 / 60 + 1 )) min" stepped-load "${common[@]}" --duration "$step_duration" --warmup "$step_warmup"
-run_step drills "2 min" drills "${common[@]}" --redis "$redis" --redis-stop "$redis_stop" \
-  --warmup "$drill_warmup" --fault "$drill_fault" --recovery "$drill_recovery" "${observers[@]}"
+run_step drills "3 min" drills "${common[@]}" --redis "$redis" --redis-stop "$redis_stop" \
+  --warmup "$drill_warmup" --fault "$drill_fault" --recovery "$drill_recovery" --origin-fault "$origin_fault" "${observers[@]}"
 run_step soak "$soak" soak "${common[@]}" --duration "$soak" --interval "$soak_interval"
 
 if ! skipped report; then

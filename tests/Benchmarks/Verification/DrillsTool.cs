@@ -47,6 +47,7 @@ public sealed class DrillsTool : VerificationTool
         new("period-ms", "redis-slow: one pause every this many ms", "1000"),
         new("slow-bound-ms", "redis-slow: p99 during the slowdown must stay under this", "1000"),
         new("memory-tolerance", "memory: L1 size may exceed its budget by this fraction", "0.10"),
+        new("origin-fault", "length of the origin outage (the guard evaluates every 15 s over a window: give it 45 s or more to react); default: --fault"),
         new("monitoring", "Monitoring base URL (origin drill: the guard's reaction from /api/status)"),
         new("prometheus", "Prometheus base URL (origin drill: alerts that fired)"),
         new("products", "product ids of the load (Zipf)", "20000"),
@@ -447,7 +448,7 @@ public sealed class DrillsTool : VerificationTool
                 }
 
                 var clock = Stopwatch.StartNew();
-                var fault = Args.Duration("fault");
+                var fault = Args.Get("origin-fault") is { Length: > 0 } ? Args.Duration("origin-fault") : Args.Duration("fault");
                 while (clock.Elapsed < fault)
                 {
                     phases.Add(await admins[0].GetPhaseAsync());
@@ -484,11 +485,13 @@ public sealed class DrillsTool : VerificationTool
                 $"{outage.WriteFailed} failed, {outage.WriteOk} succeeded", "a write cannot be served from the cache"));
             Record(new Check("origin: failures answered, not hung", hung == 0, $"{hung} requests without an answer (timeouts, resets)"));
             var phaseDrop = phases.Count > 0 && phases.Min() < 3;
+            var decisions = guardLog.Select(g => g!["decision"]!.GetValue<string>()).ToList();
+            var reacted = phaseDrop || decisions.Any(d => d is "rolled_back" or "dry_run");
             Record(monitoring is null
                 ? new Check("origin: guard reaction", null, phaseDrop ? $"phase went down to {phases.Min()}" : "no --monitoring URL given", "give --monitoring to read the guard's decision")
-                : new Check("origin: guard reaction", phaseDrop || guardLog.Count > 0,
-                    phaseDrop ? $"rolled back to phase {phases.Min()}" : $"{guardLog.Count} decisions seen, phase kept at {phases.LastOrDefault()}",
-                    "the error-rate trigger should roll back (seed: error rate +0.5 pt)"));
+                : new Check("origin: guard reaction", reacted,
+                    (phaseDrop ? $"rolled back to phase {phases.Min()}" : $"phase kept at {phases.LastOrDefault()}") + $"; decisions seen: {(decisions.Count == 0 ? "none" : string.Join(", ", decisions.Distinct()))}",
+                    "the error-rate trigger should roll back (seed: error rate +0.5 pt over the guard's window)"));
             result["outage"] = outage.ToJson();
             result["staleServed"] = Json.Num(stale, 0);
             result["seenReadSuccess"] = Json.Num(seenOk, 4);
@@ -509,12 +512,13 @@ public sealed class DrillsTool : VerificationTool
         {
             try
             {
-                var status = JsonNode.Parse(await http.GetStringAsync(new Uri(monitoring, "/api/status")))!;
-                var decision = status["guard"]?["decision"]?.ToJsonString();
-                var last = guardLog.Count > 0 ? guardLog[^1]!["decision"]?.ToJsonString() : null;
-                if (decision is not null && decision != "null" && decision != last)
+                var guard = JsonNode.Parse(await http.GetStringAsync(new Uri(monitoring, "/api/status")))!["guard"];
+                var decision = guard?["lastDecision"]?.GetValue<string>();
+                var summary = guard?["lastSummary"]?.GetValue<string>();
+                var last = guardLog.Count > 0 ? guardLog[^1]!["summary"]?.GetValue<string>() : null;
+                if (decision is not null && summary != last)
                 {
-                    guardLog.Add(new JsonObject { ["t"] = Json.Num(recorder.Now, 1), ["decision"] = status["guard"]!["decision"]!.DeepClone(), ["health"] = status["guard"]?["health"]?.DeepClone() });
+                    guardLog.Add(new JsonObject { ["t"] = Json.Num(recorder.Now, 1), ["decision"] = decision, ["summary"] = summary, ["status"] = guard?["status"]?.DeepClone() });
                 }
             }
             catch (Exception e) when (e is HttpRequestException or TaskCanceledException or System.Text.Json.JsonException)
