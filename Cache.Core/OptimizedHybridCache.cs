@@ -46,6 +46,9 @@ public sealed partial class OptimizedHybridCache : HybridCache, IDisposable
     private readonly double _timestampsPerTick;
     private int _disposed;
 
+    /// <summary>One replayed L1 hit in this many feeds the hot-key statistics.</summary>
+    internal const int TopKeysHitSampling = 8;
+
     internal OptimizedHybridCache(IOptions<OptimizedHybridCacheOptions> options, IServiceProvider services)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -79,7 +82,16 @@ public sealed partial class OptimizedHybridCache : HybridCache, IDisposable
         _budget = new MemoryBudget(_options, services.GetService<MemorySnapshotSource>() is { } source ? () => source() : MemorySnapshot.FromGC);
         _budget.Update();
         _l1 = new L1Store(_budget.CurrentBytes, OnEvicted);
-        _l1.OnReadDrained = entry => _topKeys.Record(entry.Key, hit: true);
+        // Hot keys see one replayed hit in TopKeysHitSampling, weighted accordingly: the drain stays cheap with
+        // large key sets (each Space-Saving step takes a lock and may displace a counter).
+        var sampled = 0;
+        _l1.OnReadDrained = entry =>
+        {
+            if (++sampled % TopKeysHitSampling == 0)
+            {
+                _topKeys.Record(entry.Key, hit: true, TopKeysHitSampling);
+            }
+        };
 
         _meter = services.GetService<IMeterFactory>()?.Create(OptimizedCacheMetrics.MeterName) ?? new Meter(OptimizedCacheMetrics.MeterName);
         _ownsMeter = services.GetService<IMeterFactory>() is null;
@@ -216,7 +228,7 @@ public sealed partial class OptimizedHybridCache : HybridCache, IDisposable
         {
             if ((flags & ~AllFlags) != 0)
             {
-                throw new ArgumentException($"HybridCacheEntryFlags value {(int)flags:#x} has undefined bits {(int)(flags & ~AllFlags):#x}.", nameof(options));
+                throw new ArgumentException($"HybridCacheEntryFlags value 0x{(int)flags:X} has undefined bits 0x{(int)(flags & ~AllFlags):X}.", nameof(options));
             }
 
             return flags | _hardFlags;

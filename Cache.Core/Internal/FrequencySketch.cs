@@ -29,7 +29,7 @@ internal sealed class FrequencySketch
     /// <summary>Grows the table so that about <paramref name="expectedEntries"/> keys can be told apart.</summary>
     public void EnsureCapacity(long expectedEntries)
     {
-        var wanted = (int)Math.Min(Math.Max(expectedEntries, 16), MaximumTableLength);
+        var wanted = (int)Math.Min(Math.Max(expectedEntries * 4, 16), MaximumTableLength);
         var length = (int)BitOperations.RoundUpToPowerOf2((uint)wanted);
         if (length <= _table.Length)
         {

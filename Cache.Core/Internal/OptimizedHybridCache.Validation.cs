@@ -7,10 +7,14 @@ namespace OptimizedCache.Cache.Core;
 // content: keys may hold personal data.
 public sealed partial class OptimizedHybridCache
 {
+    // IndexOfAnyInRange allocates on this path in .NET 10; SearchValues is vectorized and allocation-free.
+    private static readonly System.Buffers.SearchValues<char> ControlCharacters =
+        System.Buffers.SearchValues.Create(Enumerable.Range(0, 32).Select(c => (char)c).ToArray());
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void ValidateKey(string key)
     {
-        if (key is null || key.Length == 0 || key.Length > _maximumKeyLength || key.AsSpan().IndexOfAnyInRange('\0', '\u001f') >= 0 || char.IsWhiteSpace(key[0]))
+        if (key is null || key.Length == 0 || key.Length > _maximumKeyLength || key.AsSpan().IndexOfAny(ControlCharacters) >= 0 || char.IsWhiteSpace(key[0]))
         {
             ValidateKeySlow(key);
         }
@@ -29,7 +33,7 @@ public sealed partial class OptimizedHybridCache
             throw new ArgumentException($"The cache key is {key.Length} characters long; MaximumKeyLength is {_maximumKeyLength}.", nameof(key));
         }
 
-        var index = key.AsSpan().IndexOfAnyInRange('\0', '\u001f');
+        var index = key.AsSpan().IndexOfAny(ControlCharacters);
         if (index >= 0)
         {
             throw new ArgumentException($"The cache key contains the control character U+{(int)key[index]:X4} at index {index}.", nameof(key));
@@ -51,7 +55,7 @@ public sealed partial class OptimizedHybridCache
             throw new ArgumentException($"A tag is {tag.Length} characters long; the limit (MaximumKeyLength) is {_maximumKeyLength}.", nameof(tag));
         }
 
-        var index = tag.AsSpan().IndexOfAnyInRange('\0', '\u001f');
+        var index = tag.AsSpan().IndexOfAny(ControlCharacters);
         if (index >= 0)
         {
             throw new ArgumentException($"A tag contains the control character U+{(int)tag[index]:X4} at index {index}.", nameof(tag));

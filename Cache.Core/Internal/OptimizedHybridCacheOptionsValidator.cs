@@ -35,7 +35,7 @@ internal sealed class OptimizedHybridCacheOptionsValidator : IValidateOptions<Op
 
             if (entry.Flags is { } flags && (flags & ~OptimizedHybridCache.AllFlags) != 0)
             {
-                failures.Add($"DefaultEntryOptions.Flags has undefined bits: {(int)flags:#x}.");
+                failures.Add($"DefaultEntryOptions.Flags has undefined bits: 0x{(int)flags:X}.");
             }
         }
 

@@ -2,50 +2,67 @@ namespace OptimizedCache.Cache.Core.Internal;
 
 /// <summary>
 /// The keys with the most traffic, by the Space-Saving algorithm (Metwally et al.): a fixed number of counters; an
-/// untracked key takes over the smallest counter and inherits its count as its error bound. Memory is bounded by
-/// the capacity whatever the key space.
+/// untracked key takes over the smallest counter and inherits its count as its error bound. The counters form a
+/// binary min-heap, so recording is O(log capacity) and allocates nothing once full, whatever the key space.
 /// </summary>
-internal sealed class TopKeysTracker(int capacity)
+internal sealed class TopKeysTracker
 {
     private readonly Lock _lock = new();
-    private readonly Dictionary<string, Counter> _counters = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, int> _slots; // key → heap position
+    private readonly string[] _keys;
+    private readonly long[] _counts;
+    private readonly long[] _hits;
+    private readonly long[] _errors;
+    private int _size;
 
-    public int Capacity { get; } = capacity;
+    public TopKeysTracker(int capacity)
+    {
+        Capacity = capacity;
+        _slots = new Dictionary<string, int>(capacity, StringComparer.Ordinal);
+        _keys = new string[capacity];
+        _counts = new long[capacity];
+        _hits = new long[capacity];
+        _errors = new long[capacity];
+    }
 
-    public void Record(string key, bool hit)
+    public int Capacity { get; }
+
+    public void Record(string key, bool hit) => Record(key, hit, 1);
+
+    /// <summary>Records <paramref name="weight"/> lookups at once (sampled hits stand for several).</summary>
+    public void Record(string key, bool hit, int weight)
     {
         lock (_lock)
         {
-            if (!_counters.TryGetValue(key, out var counter))
+            if (!_slots.TryGetValue(key, out var slot))
             {
-                if (_counters.Count < Capacity)
+                if (_size < Capacity)
                 {
-                    counter = new Counter();
+                    slot = _size++;
+                    (_counts[slot], _errors[slot]) = (0, 0);
                 }
                 else
                 {
-                    // replace the minimum; linear over a small fixed capacity, under the lock, off the hit path
-                    var (minimumKey, minimum) = (string.Empty, (Counter?)null);
-                    foreach (var (k, c) in _counters)
-                    {
-                        if (minimum is null || c.Count < minimum.Count)
-                        {
-                            (minimumKey, minimum) = (k, c);
-                        }
-                    }
-
-                    _counters.Remove(minimumKey);
-                    counter = new Counter { Count = minimum!.Count, Error = minimum.Count };
+                    // take over the minimum (the heap's root), inheriting its count as the error bound
+                    slot = 0;
+                    _slots.Remove(_keys[0]);
+                    _errors[0] = _counts[0];
                 }
 
-                _counters[key] = counter;
+                _keys[slot] = key;
+                _hits[slot] = 0;
+                _slots[key] = slot;
+                SiftUp(slot);
+                slot = _slots[key];
             }
 
-            counter.Count++;
+            _counts[slot] += weight;
             if (hit)
             {
-                counter.Hits++;
+                _hits[slot] += weight;
             }
+
+            SiftDown(slot);
         }
     }
 
@@ -53,27 +70,58 @@ internal sealed class TopKeysTracker(int capacity)
     {
         lock (_lock)
         {
-            return _counters
-                .OrderByDescending(pair => pair.Value.Count)
-                .ThenBy(pair => pair.Key, StringComparer.Ordinal)
+            return Enumerable.Range(0, _size)
+                .OrderByDescending(i => _counts[i])
+                .ThenBy(i => _keys[i], StringComparer.Ordinal)
                 .Take(count)
-                .Select(pair => new KeyTrafficStats { Key = pair.Key, Requests = pair.Value.Count, Hits = pair.Value.Hits, ErrorBound = pair.Value.Error })
+                .Select(i => new KeyTrafficStats { Key = _keys[i], Requests = _counts[i], Hits = _hits[i], ErrorBound = _errors[i] })
                 .ToList();
         }
     }
 
-    public void Clear()
+    private void SiftUp(int slot)
     {
-        lock (_lock)
+        while (slot > 0)
         {
-            _counters.Clear();
+            var parent = (slot - 1) / 2;
+            if (_counts[parent] <= _counts[slot])
+            {
+                return;
+            }
+
+            Swap(slot, parent);
+            slot = parent;
         }
     }
 
-    private sealed class Counter
+    private void SiftDown(int slot)
     {
-        public long Count;
-        public long Hits;
-        public long Error;
+        while (true)
+        {
+            var left = (2 * slot) + 1;
+            if (left >= _size)
+            {
+                return;
+            }
+
+            var smallest = left + 1 < _size && _counts[left + 1] < _counts[left] ? left + 1 : left;
+            if (_counts[slot] <= _counts[smallest])
+            {
+                return;
+            }
+
+            Swap(slot, smallest);
+            slot = smallest;
+        }
+    }
+
+    private void Swap(int a, int b)
+    {
+        (_keys[a], _keys[b]) = (_keys[b], _keys[a]);
+        (_counts[a], _counts[b]) = (_counts[b], _counts[a]);
+        (_hits[a], _hits[b]) = (_hits[b], _hits[a]);
+        (_errors[a], _errors[b]) = (_errors[b], _errors[a]);
+        _slots[_keys[a]] = a;
+        _slots[_keys[b]] = b;
     }
 }

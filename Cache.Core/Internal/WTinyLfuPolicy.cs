@@ -80,6 +80,14 @@ internal sealed class WTinyLfuPolicy
     public void OnAdd(PolicyNode node, Action<PolicyNode> evicted)
     {
         _sketch.Increment(node.Hash);
+        if (node.Weight > _capacity)
+        {
+            // could never fit: refuse it rather than flush everything else trying
+            node.Queue = PolicyQueue.None;
+            evicted(node);
+            return;
+        }
+
         node.Queue = PolicyQueue.Window;
         _window.AddLast(node);
         EvictOverflow(evicted);
@@ -131,7 +139,7 @@ internal sealed class WTinyLfuPolicy
                 var nextVictim = victim.Next;
                 if (ReferenceEquals(candidate, victim))
                 {
-                    candidate = null;
+                    candidate = nextVictim;
                 }
 
                 Evict(victim, evicted);

@@ -1,0 +1,59 @@
+using Microsoft.Extensions.Caching.Hybrid;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+
+namespace OptimizedCache.Cache.Core.Tests;
+
+/// <summary>Registration as HybridCache, and options validated at start-up with messages naming the bad value.</summary>
+public sealed class RegistrationTests
+{
+    [Fact]
+    public void RegistersOneInstanceAsItselfAndAsHybridCache()
+    {
+        var services = new ServiceCollection();
+        services.AddOptimizedHybridCache();
+        using var provider = services.BuildServiceProvider();
+
+        var hybrid = provider.GetRequiredService<HybridCache>();
+
+        Assert.IsType<OptimizedHybridCache>(hybrid);
+        Assert.Same(hybrid, provider.GetRequiredService<OptimizedHybridCache>());
+    }
+
+    [Theory]
+    [InlineData("MaximumKeyLength", "0")]
+    [InlineData("L1MemoryFraction", "1.5")]
+    [InlineData("EagerRefreshThreshold", "0")]
+    [InlineData("TopKeysCapacity", "0")]
+    public async Task TheHostRefusesToStartWithAnInvalidSettingNamingIt(string setting, string value)
+    {
+        var builder = Host.CreateApplicationBuilder();
+        builder.Services.AddOptimizedHybridCache(o =>
+        {
+            switch (setting)
+            {
+                case "MaximumKeyLength": o.MaximumKeyLength = 0; break;
+                case "L1MemoryFraction": o.L1MemoryFraction = 1.5; break;
+                case "EagerRefreshThreshold": o.EagerRefreshThreshold = 0; break;
+                case "TopKeysCapacity": o.TopKeysCapacity = 0; break;
+            }
+        });
+        using var host = builder.Build();
+
+        var error = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync());
+
+        Assert.Contains(setting, error.Message, StringComparison.Ordinal);
+        Assert.Contains(value, error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void AConfiguredRedisConnectionIsRefusedUntilTheL2TierIsPresentRatherThanIgnored()
+    {
+        var services = new ServiceCollection();
+        services.AddOptimizedHybridCache(o => o.RedisConnectionString = "localhost:6379");
+        using var provider = services.BuildServiceProvider();
+
+        Assert.Throws<NotSupportedException>(() => provider.GetRequiredService<HybridCache>());
+    }
+}
