@@ -1,0 +1,87 @@
+using Microsoft.Playwright;
+using OptimizedCache.Monitoring.Tests.Support;
+
+namespace OptimizedCache.Monitoring.Tests;
+
+/// <summary>The control panel in headless Chromium (Debian's <c>chromium</c>, driven through Playwright).</summary>
+public sealed class ControlPanelTests(PrometheusFarm farm) : IClassFixture<PrometheusFarm>
+{
+    private static readonly string[] ChromiumArgs =
+        ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"];
+
+    [Fact]
+    public async Task ShowsTheRolloutAndRollsBackOnlyWithTheKeyAndAConfirmation()
+    {
+        await using var env = await GuardEnvironment.StartAsync(farm, phase: 2);
+        for (var i = 0; i < 3; i++)
+        {
+            env.HealthyTraffic();
+            await env.Target.WaitForScrapesAsync(2);
+        }
+
+        var settings = env.Settings();
+        settings["Monitoring:Guard:Window"] = "00:01:00";
+        await using var app = await MonitoringApp.StartAsync(settings);
+
+        using var playwright = await Playwright.CreateAsync();
+        await using var browser = await playwright.Chromium.LaunchAsync(new()
+        {
+            ExecutablePath = OptimizedCache.Testing.ServerProcess.Locate("chromium", "chromium"),
+            Args = ChromiumArgs,
+        });
+        var page = await browser.NewPageAsync();
+        var errors = new List<string>();
+        page.Console += (_, message) =>
+        {
+            if (message.Type == "error")
+            {
+                errors.Add(message.Text);
+            }
+        };
+        page.PageError += (_, error) => errors.Add(error);
+        var requests = new List<string>();
+        page.Request += (_, request) => requests.Add(request.Url);
+
+        await page.GotoAsync(new Uri(app.BaseAddress, "/?range=2m").ToString());
+
+        await Assertions.Expect(page.Locator("#phase")).ToHaveTextAsync("2");
+        await Assertions.Expect(page.Locator("#features tbody tr")).ToHaveCountAsync(2);
+        await Assertions.Expect(page.Locator("#targets tbody tr")).ToHaveCountAsync(5);
+        await Assertions.Expect(page.Locator("[data-target=hit_rate] .status")).ToHaveTextAsync("pass");
+        await Assertions.Expect(page.Locator("[data-target=hit_rate] .value")).ToContainTextAsync("%");
+        await Assertions.Expect(page.Locator("#triggers tbody tr")).ToHaveCountAsync(4);
+        await Assertions.Expect(page.Locator("[data-trigger=hit_ratio] .state")).ToHaveTextAsync("ok");
+        await Assertions.Expect(page.Locator("#guard-status")).ToHaveTextAsync("guard: healthy");
+        foreach (var chart in new[] { "hit_ratio", "latency", "origin_calls", "memory" })
+        {
+            await Assertions.Expect(page.Locator($".chart[data-metric={chart}] svg .series").First).ToBeAttachedAsync();
+        }
+
+        await Assertions.Expect(page.Locator(".chart[data-metric=latency] .legend span")).ToHaveCountAsync(2);
+        await Assertions.Expect(page.Locator("#history tbody tr").First).ToBeAttachedAsync();
+
+        // No key: nothing is sent.
+        await page.ClickAsync("#rollback-current");
+        await Assertions.Expect(page.Locator("#action-result")).ToHaveTextAsync("Type the API key first.");
+
+        // Key typed, confirmation cancelled: nothing is sent.
+        await page.FillAsync("#api-key", FakeAdminApi.Key);
+        await page.ClickAsync("#rollback-complete");
+        await Assertions.Expect(page.Locator("#confirm")).ToBeVisibleAsync();
+        await page.ClickAsync("#confirm-cancel");
+        await Assertions.Expect(page.Locator("#action-result")).ToContainTextAsync("cancelled");
+        Assert.Empty(env.Api.Rollbacks);
+
+        // Key typed and confirmed: the rollback reaches the Api once, with the panel as the actor.
+        await page.FillAsync("#reason", "checking the panel");
+        await page.ClickAsync("#rollback-current");
+        await page.ClickAsync("#confirm-ok");
+        await Assertions.Expect(page.Locator("#action-result")).ToContainTextAsync("done, now at phase 1");
+        var rollback = Assert.Single(env.Api.Rollbacks);
+        Assert.Equal(("current", "control-panel", "checking the panel", FakeAdminApi.Key), (rollback.Scope, rollback.Actor, rollback.Reason, rollback.ApiKey));
+        await Assertions.Expect(page.Locator("#phase")).ToHaveTextAsync("1", new() { Timeout = 10_000 });
+
+        Assert.Empty(errors);
+        Assert.All(requests, url => Assert.StartsWith(app.BaseAddress.GetLeftPart(UriPartial.Authority), url, StringComparison.Ordinal));
+    }
+}

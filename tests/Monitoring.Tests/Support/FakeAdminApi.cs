@@ -1,0 +1,123 @@
+using System.Collections.Concurrent;
+using System.Text.Json;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace OptimizedCache.Monitoring.Tests.Support;
+
+/// <summary>One admin call the fake Api received.</summary>
+public sealed record AdminCall(string Method, string Path, string? Scope, string? ApiKey, string? Actor, string? Reason);
+
+/// <summary>
+/// The Api's admin contract (docs/admin-api.md) on Kestrel, recording every call: <c>GET /admin/rollout</c>,
+/// <c>POST /admin/rollout/advance</c>, <c>POST /admin/rollout/rollback?scope=</c>. It stands in for the Api's HTTP
+/// surface only; Prometheus stays real.
+/// </summary>
+public sealed class FakeAdminApi : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+    private int _phase;
+
+    private FakeAdminApi(WebApplication app, int phase)
+    {
+        _app = app;
+        _phase = phase;
+    }
+
+    /// <summary>The key the fake expects.</summary>
+    public const string Key = "test-admin-key-0123456789";
+
+    /// <summary>The base URL.</summary>
+    public Uri BaseAddress { get; private set; } = null!;
+
+    /// <summary>Every call, in order.</summary>
+    public ConcurrentQueue<AdminCall> Calls { get; } = new();
+
+    /// <summary>The rollback calls.</summary>
+    public IReadOnlyList<AdminCall> Rollbacks => [.. Calls.Where(c => c.Path.EndsWith("/rollback", StringComparison.Ordinal))];
+
+    /// <summary>The current phase.</summary>
+    public int Phase => Volatile.Read(ref _phase);
+
+    /// <summary>Starts on a free loopback port at <paramref name="phase"/>.</summary>
+    public static async Task<FakeAdminApi> StartAsync(int phase)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.Logging.ClearProviders();
+        var app = builder.Build();
+        var fake = new FakeAdminApi(app, phase);
+        app.Use(async (context, next) =>
+        {
+            string? reason = null;
+            if (context.Request.Method == "POST")
+            {
+                using var reader = new StreamReader(context.Request.Body);
+                var text = await reader.ReadToEndAsync();
+                if (text.Length > 0)
+                {
+                    using var body = JsonDocument.Parse(text);
+                    reason = body.RootElement.TryGetProperty("reason", out var r) ? r.GetString() : null;
+                }
+            }
+
+            fake.Calls.Enqueue(new AdminCall(
+                context.Request.Method, context.Request.Path, context.Request.Query["scope"], context.Request.Headers["X-Api-Key"],
+                context.Request.Headers["X-Actor"], reason));
+            if (context.Request.Headers["X-Api-Key"] != Key)
+            {
+                context.Response.StatusCode = 401;
+                await context.Response.WriteAsJsonAsync(new { title = "Unauthorized", status = 401 });
+                return;
+            }
+
+            await next(context);
+        });
+        app.MapGet("/admin/rollout", () => fake.State());
+        app.MapPost("/admin/rollout/advance", () =>
+        {
+            Interlocked.Increment(ref fake._phase);
+            return fake.State();
+        });
+        app.MapPost("/admin/rollout/rollback", (string? scope) =>
+        {
+            if (scope == "complete")
+            {
+                Volatile.Write(ref fake._phase, 0);
+            }
+            else if (fake.Phase > 0)
+            {
+                Interlocked.Decrement(ref fake._phase);
+            }
+
+            return fake.State();
+        });
+        await app.StartAsync();
+        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        fake.BaseAddress = new Uri(address + "/");
+        return fake;
+    }
+
+    /// <inheritdoc />
+    public async ValueTask DisposeAsync()
+    {
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+    }
+
+    private object State() => new
+    {
+        phase = Phase,
+        plan = "seed000",
+        features = new Dictionary<string, int>
+        {
+            ["Cache.Reads"] = Phase switch { 0 => 0, 1 => 10, _ => 100 },
+            ["Cache.Writes"] = Phase switch { < 2 => 0, 2 => 10, _ => 100 },
+        },
+    };
+}
