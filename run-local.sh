@@ -339,6 +339,7 @@ start_part monitoring "$monitoring_dir" env "${quiet_requests[@]}" \
   Monitoring__Prometheus="$prometheus_url/" \
   Monitoring__ApiKey="$admin_key" \
   Monitoring__ScrapeInterval=00:00:05 \
+  Monitoring__Guard__Selector='job="api"' \
   Monitoring__Guard__BaselinePath="$run_dir/monitoring/rollout-baseline.json" \
   Admin__ApiKey="$admin_key" \
   dotnet OptimizedCache.Monitoring.dll

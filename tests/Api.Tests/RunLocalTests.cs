@@ -10,7 +10,7 @@ namespace OptimizedCache.Api.Tests;
 /// <summary>
 /// Drives <c>./run-local.sh</c> end to end against the binaries the test run was built with (<c>--no-build</c>,
 /// this assembly's configuration): the whole topology comes up, the cache works on a replica, Monitoring
-/// answers, Prometheus scrapes both replicas, and a SIGTERM leaves no process behind.
+/// serves its control panel, Prometheus scrapes both replicas, and a SIGTERM leaves no process behind.
 /// </summary>
 public sealed class RunLocalTests
 {
@@ -69,13 +69,12 @@ public sealed class RunLocalTests
                 Assert.Equal(HttpStatusCode.OK, health.StatusCode);
             }
 
-            // The control panel comes with the Monitoring service's guard (Monitoring/Apis/ControlPanel.cs); until
-            // that is in this tree, Monitoring serves only its health and metrics.
-            if (File.Exists(Path.Combine(repo, "Monitoring", "Apis", "ControlPanel.cs")))
+            // Monitoring's control panel.
+            using (var panel = await http.GetAsync($"{urls["monitoring"]}/"))
             {
-                using var panel = await http.GetAsync($"{urls["monitoring"]}/");
                 Assert.Equal(HttpStatusCode.OK, panel.StatusCode);
                 Assert.Equal("text/html", panel.Content.Headers.ContentType?.MediaType);
+                Assert.Contains("<html", await panel.Content.ReadAsStringAsync(), StringComparison.OrdinalIgnoreCase);
             }
 
             // Prometheus scrapes each replica on its own.
