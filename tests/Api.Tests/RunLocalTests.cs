@@ -8,10 +8,18 @@ using OptimizedCache.Testing;
 namespace OptimizedCache.Api.Tests;
 
 /// <summary>
+/// The launcher starts six processes; run alone so that they do not slow the other tests' timed steps (the
+/// rollout's one-second propagation) on a small machine.
+/// </summary>
+[CollectionDefinition(nameof(RunLocalTests), DisableParallelization = true)]
+public sealed class RunLocalCollection;
+
+/// <summary>
 /// Drives <c>./run-local.sh</c> end to end against the binaries the test run was built with (<c>--no-build</c>,
 /// this assembly's configuration): the whole topology comes up, the cache works on a replica, Monitoring
 /// serves its control panel, Prometheus scrapes both replicas, and a SIGTERM leaves no process behind.
 /// </summary>
+[Collection(nameof(RunLocalTests))]
 public sealed class RunLocalTests
 {
     private static readonly TimeSpan StartupTimeout = TimeSpan.FromSeconds(60);
