@@ -51,7 +51,7 @@ builder.AddProject<Projects.Monitoring>("monitoring", options => options.Exclude
     .WithEnvironment("Monitoring__Api", api.GetEndpoint("http"))
     .WithEnvironment("Monitoring__Prometheus", prometheus.GetEndpoint("http"))
     .WaitFor(prometheus)
-    .WithEnvironment("Admin__ApiKey", adminApiKey)
+    .WithEnvironment("Monitoring__ApiKey", adminApiKey)
     .WithMetricsPushedTo(prometheus);
 
 builder.AddContainer("grafana", "grafana/grafana", "12.2.1")
