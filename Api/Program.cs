@@ -2,19 +2,35 @@ using OptimizedCache.Api.Apis;
 
 var builder = WebApplication.CreateBuilder(args);
 
+// Origin:Role=Server runs this process as the store every replica shares (see OriginServerApi).
+var originServer = builder.Configuration.IsOriginServer();
 builder.AddServiceDefaults();
-builder.AddApplicationServices();
+if (originServer)
+{
+    builder.AddOriginServerServices();
+}
+else
+{
+    builder.AddApplicationServices();
+}
 
 var app = builder.Build();
 
 app.UseExceptionHandler();
 app.UseStatusCodePages();
-app.UseCacheHeaderDefault();
+if (originServer)
+{
+    app.MapOriginServerApi();
+}
+else
+{
+    app.UseCacheHeaderDefault();
+    app.MapLowRiskApi();
+    app.MapStoreApi();
+    app.MapWritesApi();
+    app.MapAdminApi();
+}
 
-app.MapLowRiskApi();
-app.MapStoreApi();
-app.MapWritesApi();
-app.MapAdminApi();
 app.MapDefaultEndpoints();
 
 app.Run();

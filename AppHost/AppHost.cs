@@ -24,11 +24,21 @@ var prometheus = builder.AddContainer("prometheus", "prom/prometheus", "v3.5.0")
     .WithHttpEndpoint(targetPort: 9090)
     .WithHttpHealthCheck("/-/ready");
 
+// The store every Api replica calls: the Api project in the origin server role, one instance, so a write
+// through one replica is what the next read through any other finds (as with the real store).
+var store = builder.AddProject<Projects.Api>("store", options => options.ExcludeLaunchProfile = true)
+    .WithHttpEndpoint()
+    .WithHttpHealthCheck("/health")
+    .WithEnvironment("Origin__Role", "Server")
+    .WithEnvironment("Admin__ApiKey", adminApiKey);
+
 var api = builder.AddProject<Projects.Api>("api", options => options.ExcludeLaunchProfile = true)
     .WithHttpEndpoint()
     .WithHttpHealthCheck("/health")
     .WithReplicas(2)
     .WithReference(cache).WaitFor(cache)
+    .WithReference(store).WaitFor(store)
+    .WithEnvironment("Origin__BaseUrl", store.GetEndpoint("http"))
     .WithEnvironment("Admin__ApiKey", adminApiKey)
     .WithEnvironment("Rollout__InitialPhase", initialPhase)
     .WithMetricsPushedTo(prometheus)
@@ -41,7 +51,7 @@ builder.AddProject<Projects.Monitoring>("monitoring", options => options.Exclude
     .WithEnvironment("Monitoring__Api", api.GetEndpoint("http"))
     .WithEnvironment("Monitoring__Prometheus", prometheus.GetEndpoint("http"))
     .WaitFor(prometheus)
-    .WithEnvironment("Admin__ApiKey", adminApiKey)
+    .WithEnvironment("Monitoring__ApiKey", adminApiKey)
     .WithMetricsPushedTo(prometheus);
 
 builder.AddContainer("grafana", "grafana/grafana", "12.2.1")

@@ -55,7 +55,9 @@ public static class ServiceDefaultsExtensions
     /// <see cref="ServiceDefaultsOptions.LatencyBucketBoundaries"/>. Metrics are served at
     /// <see cref="MetricsEndpointPath"/> by <see cref="MapDefaultEndpoints"/> and, with
     /// <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> set (configuration or environment), metrics, traces and logs
-    /// are exported over OTLP. Other code extends the providers with
+    /// are exported over OTLP. With <c>Telemetry:PrometheusOtlpEndpoint</c> set (the full URL of a Prometheus
+    /// OTLP receiver, <c>…/api/v1/otlp/v1/metrics</c>), metrics are pushed there too, over HTTP/protobuf with
+    /// cumulative temporality, so every replica reaches Prometheus on its own. Other code extends the providers with
     /// <see cref="ConfigureServiceDefaultsMetrics"/> and <see cref="ConfigureServiceDefaultsTracing"/>.
     /// </summary>
     public static TBuilder ConfigureOpenTelemetry<TBuilder>(this TBuilder builder)

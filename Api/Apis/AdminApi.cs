@@ -32,11 +32,6 @@ public sealed record RolloutStatus(
 /// <param name="Cache">The cache's own statistics, when it offers them.</param>
 public sealed record CacheStats(IReadOnlyDictionary<string, RequestCounts> Requests, OriginCounts OriginCalls, object? Cache);
 
-/// <summary>The origin's behaviour and rate-limit bucket.</summary>
-/// <param name="Behavior">Latency, rate limit, error injection.</param>
-/// <param name="RateLimitLevel">Requests in the bucket now.</param>
-public sealed record OriginStatus(OriginBehavior Behavior, double RateLimitLevel);
-
 /// <summary>Source of the cache's own statistics for <c>/admin/cache/stats</c> (the cache's stats API).</summary>
 public interface ICacheStatisticsSource
 {
@@ -111,19 +106,37 @@ public static class AdminApi
     public static Ok<CacheStats> GetCacheStats(ApiMetrics metrics, IServiceProvider services) =>
         TypedResults.Ok(new CacheStats(metrics.RequestTotals(), metrics.OriginTotals(), services.GetService<ICacheStatisticsSource>()?.GetStatistics()));
 
-    /// <summary>GET /admin/origin</summary>
-    public static Results<Ok<OriginStatus>, ProblemHttpResult> GetOrigin(IStoreOrigin origin) =>
-        origin is SimulatedStoreOrigin simulated
-            ? TypedResults.Ok(new OriginStatus(simulated.Behavior, simulated.RateLimitLevel))
-            : TypedResults.Problem("The origin is not the simulated store.", statusCode: StatusCodes.Status404NotFound);
+    /// <summary>
+    /// GET /admin/origin: the behaviour of the origin this replica calls: its own embedded store
+    /// (<c>location: embedded</c>, this replica only) or the shared origin server (<c>location: shared</c>).
+    /// </summary>
+    public static async Task<Results<Ok<OriginStatus>, ProblemHttpResult>> GetOrigin(IStoreOrigin origin, CancellationToken cancellationToken)
+    {
+        if (origin is not IOriginControl control)
+        {
+            return TypedResults.Problem("The origin's behaviour cannot be read or changed here.", statusCode: StatusCodes.Status404NotFound);
+        }
 
-    /// <summary>PUT /admin/origin: replaces the simulated origin's behaviour (drills and tests).</summary>
-    public static Results<Ok<OriginStatus>, ProblemHttpResult> SetOrigin(
+        try
+        {
+            return TypedResults.Ok(await control.GetOriginStatusAsync(cancellationToken));
+        }
+        catch (StoreOriginException e)
+        {
+            return OriginProblem(e);
+        }
+    }
+
+    /// <summary>
+    /// PUT /admin/origin: replaces the origin's behaviour (drills and tests). On the shared origin server the
+    /// change applies to every replica; on an embedded store to this replica only.
+    /// </summary>
+    public static async Task<Results<Ok<OriginStatus>, ProblemHttpResult>> SetOrigin(
         OriginBehavior? behavior, IStoreOrigin origin, HttpContext context, ILogger<SimulatedStoreOrigin> logger)
     {
-        if (origin is not SimulatedStoreOrigin simulated)
+        if (origin is not IOriginControl control)
         {
-            return TypedResults.Problem("The origin is not the simulated store.", statusCode: StatusCodes.Status404NotFound);
+            return TypedResults.Problem("The origin's behaviour cannot be read or changed here.", statusCode: StatusCodes.Status404NotFound);
         }
 
         if (behavior is null || behavior.Validate() is { } problem)
@@ -131,10 +144,23 @@ public static class AdminApi
             return Validation.BadRequest(behavior is null ? "The body must be the origin behaviour (see GET /admin/origin)." : behavior.Validate()!);
         }
 
-        simulated.Behavior = behavior;
-        Log.OriginChanged(logger, Validation.Actor(context), behavior.ToString());
-        return TypedResults.Ok(new OriginStatus(simulated.Behavior, simulated.RateLimitLevel));
+        try
+        {
+            var status = await control.SetBehaviorAsync(behavior, context.RequestAborted);
+            Log.OriginChanged(logger, Validation.Actor(context), behavior.ToString());
+            return TypedResults.Ok(status);
+        }
+        catch (StoreOriginException e)
+        {
+            return OriginProblem(e);
+        }
     }
+
+    private static ProblemHttpResult OriginProblem(StoreOriginException e) =>
+        TypedResults.Problem(
+            e.Message,
+            statusCode: e.Failure == OriginFailure.ServerError ? StatusCodes.Status502BadGateway : StatusCodes.Status503ServiceUnavailable,
+            title: "Origin server unavailable");
 
     private static async Task<Results<Ok<RolloutStatus>, ProblemHttpResult>> ChangeAsync(
         RolloutAction action, int? phase, ChangeRequest? body, RolloutCoordinator rollout, HttpContext context)

@@ -15,7 +15,8 @@ namespace Microsoft.Extensions.Hosting;
 public static class ApplicationServiceExtensions
 {
     /// <summary>
-    /// The origin (the simulated store unless an <see cref="IStoreOrigin"/> is already registered), the rollout
+    /// The origin (the shared origin server at <c>Origin:BaseUrl</c> when set, else the simulated store in
+    /// process, unless an <see cref="IStoreOrigin"/> is already registered), the rollout
     /// (state store, coordinator, feature definitions derived from the phase), feature management, admin
     /// settings, metrics, the recent-log ring and the cache (<c>OptimizedHybridCache</c> as <c>HybridCache</c>).
     /// </summary>
@@ -26,10 +27,7 @@ public static class ApplicationServiceExtensions
         services.ConfigureHttpJsonOptions(o => o.SerializerOptions.Converters.Add(new JsonStringEnumConverter()));
         services.TryAddSingleton(TimeProvider.System);
 
-        services.AddOptions<SimulatedOriginOptions>().BindConfiguration(SimulatedOriginOptions.SectionName)
-            .ValidateDataAnnotations()
-            .Validate(o => o.ToBehavior().Validate() is null, "Origin settings are invalid (see OriginBehavior.Validate).")
-            .ValidateOnStart();
+        builder.AddOriginOptions();
         services.AddOptions<RolloutOptions>().BindConfiguration(RolloutOptions.SectionName)
             .ValidateDataAnnotations()
             .Validate(o => RolloutPlan.Presets.ContainsKey(o.Plan), "Rollout:Plan must be one of the presets: seed000, risk.")
@@ -38,6 +36,20 @@ public static class ApplicationServiceExtensions
             .Validate(o => o.Validate() is null, "Invalidation:Rules are invalid (see InvalidationOptions.Validate).")
             .ValidateOnStart();
         services.AddOptions<AdminOptions>().BindConfiguration(AdminOptions.SectionName);
+
+        // One store for every replica when Origin:BaseUrl names the origin server; otherwise each process
+        // embeds its own, which is right for one replica and for tests only.
+        if (builder.Configuration.GetSection(OriginConnectionOptions.SectionName).Get<OriginConnectionOptions>()?.BaseUrl is { } originUrl)
+        {
+            services.AddHttpClient<HttpStoreOrigin>((sp, http) =>
+            {
+                var o = sp.GetRequiredService<IOptions<OriginConnectionOptions>>().Value;
+                http.BaseAddress = originUrl.AbsoluteUri.EndsWith('/') ? originUrl : new Uri(originUrl.AbsoluteUri + "/");
+                http.Timeout = o.Timeout;
+                http.MaxResponseContentBufferSize = o.MaxResponseBytes;
+            });
+            services.TryAddSingleton<IStoreOrigin>(sp => sp.GetRequiredService<HttpStoreOrigin>());
+        }
 
         services.TryAddSingleton<SimulatedStoreOrigin>();
         services.TryAddSingleton<IStoreOrigin>(sp => sp.GetRequiredService<SimulatedStoreOrigin>());
@@ -75,6 +87,28 @@ public static class ApplicationServiceExtensions
         return builder;
     }
 
+    /// <summary>
+    /// The origin server role (<c>Origin:Role=Server</c>): one simulated store served under <c>/origin</c> to
+    /// every Api replica, with the admin key guarding changes to its behaviour. No cache, rollout or flags.
+    /// </summary>
+    public static IHostApplicationBuilder AddOriginServerServices(this IHostApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        services.AddProblemDetails();
+        services.ConfigureHttpJsonOptions(o => o.SerializerOptions.Converters.Add(new JsonStringEnumConverter()));
+        services.TryAddSingleton(TimeProvider.System);
+        builder.AddOriginOptions();
+        services.AddOptions<AdminOptions>().BindConfiguration(AdminOptions.SectionName);
+        services.TryAddSingleton<SimulatedStoreOrigin>();
+        services.AddSingleton<ApiKeyFilter>();
+        services.AddHostedService<AdminKeyCheck>();
+        return builder;
+    }
+
+    /// <summary>Whether configuration puts this process in the origin server role.</summary>
+    public static bool IsOriginServer(this IConfiguration configuration) =>
+        configuration.GetSection(OriginConnectionOptions.SectionName).Get<OriginConnectionOptions>()?.Role == OriginRole.Server;
+
     /// <summary>Every <c>/api</c> response says <c>X-Cache</c>, even one refused before its handler ran (a body that does not parse).</summary>
     public static IApplicationBuilder UseCacheHeaderDefault(this IApplicationBuilder app) =>
         app.Use((context, next) =>
@@ -86,4 +120,16 @@ public static class ApplicationServiceExtensions
 
             return next(context);
         });
+
+    private static void AddOriginOptions(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<SimulatedOriginOptions>().BindConfiguration(SimulatedOriginOptions.SectionName)
+            .ValidateDataAnnotations()
+            .Validate(o => o.ToBehavior().Validate() is null, "Origin settings are invalid (see OriginBehavior.Validate).")
+            .ValidateOnStart();
+        builder.Services.AddOptions<OriginConnectionOptions>().BindConfiguration(OriginConnectionOptions.SectionName)
+            .ValidateDataAnnotations()
+            .Validate(o => o.Validate() is null, "Origin:Role, Origin:BaseUrl or Origin:Timeout is invalid (see OriginConnectionOptions.Validate).")
+            .ValidateOnStart();
+    }
 }

@@ -6,10 +6,11 @@ namespace OptimizedCache.Api.Origin;
 /// <summary>
 /// A Shopify-like store held in process: a generated catalog (the same on every replica for a seed) with
 /// the changes made through the API layered on top, log-normal latency, a leaky-bucket rate limit and
-/// injected failures, all adjustable while running. Every replica has its own copy, as every replica of a
-/// real deployment would share one store: tests that need one store across replicas share one instance.
+/// injected failures, all adjustable while running. A process holds one copy: replicas of one deployment
+/// share it through the origin server role (<c>Origin:Role=Server</c>, <see cref="HttpStoreOrigin"/>), as
+/// they would share one real store.
 /// </summary>
-public sealed class SimulatedStoreOrigin : IStoreOrigin
+public sealed class SimulatedStoreOrigin : IStoreOrigin, IOriginControl
 {
     private const int CollectionPreviewSize = 50;
     private const int CustomerOrdersShown = 50;
@@ -64,6 +65,17 @@ public sealed class SimulatedStoreOrigin : IStoreOrigin
 
     /// <summary>Requests currently in the rate-limit bucket.</summary>
     public double RateLimitLevel => _bucket.Level;
+
+    /// <inheritdoc />
+    public ValueTask<OriginStatus> GetOriginStatusAsync(CancellationToken cancellationToken) =>
+        ValueTask.FromResult(new OriginStatus(Behavior, RateLimitLevel));
+
+    /// <inheritdoc />
+    public ValueTask<OriginStatus> SetBehaviorAsync(OriginBehavior behavior, CancellationToken cancellationToken)
+    {
+        Behavior = behavior;
+        return GetOriginStatusAsync(cancellationToken);
+    }
 
     /// <inheritdoc />
     public async ValueTask<StoreStatus> GetStatusAsync(CancellationToken cancellationToken)

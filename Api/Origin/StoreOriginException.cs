@@ -18,7 +18,13 @@ public sealed class StoreOriginException : Exception
 {
     /// <summary>Creates the exception.</summary>
     public StoreOriginException(OriginFailure failure, string message, TimeSpan? retryAfter = null)
-        : base(message)
+        : this(failure, message, retryAfter, innerException: null)
+    {
+    }
+
+    /// <summary>Creates the exception with the failure that caused it (a refused connection, a timeout).</summary>
+    public StoreOriginException(OriginFailure failure, string message, TimeSpan? retryAfter, Exception? innerException)
+        : base(message, innerException)
     {
         Failure = failure;
         RetryAfter = retryAfter;

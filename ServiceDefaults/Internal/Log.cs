@@ -10,10 +10,15 @@ internal static partial class Log
     public const int MetricSerializationFailedId = 3;
     public const int MetricCollectionFailedId = 4;
     public const int TelemetryShutdownIncompleteId = 5;
+    public const int PrometheusOtlpExportEnabledId = 6;
 
     [LoggerMessage(EventId = OtlpExportEnabledId, Level = LogLevel.Information,
         Message = "Exporting metrics, traces and logs over OTLP ({Protocol}) to {Endpoint}.")]
     public static partial void OtlpExportEnabled(ILogger logger, string endpoint, string protocol);
+
+    [LoggerMessage(EventId = PrometheusOtlpExportEnabledId, Level = LogLevel.Information,
+        Message = "Pushing metrics to Prometheus' OTLP receiver at {Endpoint} as well.")]
+    public static partial void PrometheusOtlpExportEnabled(ILogger logger, string endpoint);
 
     [LoggerMessage(EventId = MetricNameConflictId, Level = LogLevel.Warning,
         Message = "Metric '{MetricName}' of meter '{MeterName}' maps to the Prometheus name '{PrometheusName}', already used by a {ExistingKind}; /metrics leaves it out.")]

@@ -27,6 +27,11 @@ internal sealed class TelemetryLifetime(IServiceProvider services, IConfiguratio
             Log.OtlpExportEnabled(logger, TelemetryProviders.DescribeOtlpEndpoint(configuration), configuration[TelemetryProviders.OtlpProtocolKey] ?? "grpc");
         }
 
+        if (TelemetryProviders.PrometheusOtlpEndpoint(configuration) is { } prometheus)
+        {
+            Log.PrometheusOtlpExportEnabled(logger, $"{prometheus.Scheme}://{prometheus.Host}:{prometheus.Port}{prometheus.AbsolutePath}");
+        }
+
         return Task.CompletedTask;
     }
 

@@ -6,6 +6,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using OpenTelemetry;
+using OpenTelemetry.Exporter;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
 using OpenTelemetry.Trace;
@@ -30,10 +31,37 @@ internal static class TelemetryProviders
     /// <summary>The service name setting; the application name is used without it.</summary>
     public const string ServiceNameKey = "OTEL_SERVICE_NAME";
 
+    /// <summary>
+    /// The full URL of a Prometheus OTLP receiver (<c>http://host:9090/api/v1/otlp/v1/metrics</c>) that gets
+    /// the metrics as well, besides the <see cref="OtlpEndpointKey"/> target (the AppHost sets it).
+    /// </summary>
+    public const string PrometheusOtlpEndpointKey = "Telemetry:PrometheusOtlpEndpoint";
+
+    /// <summary>The name of the second OTLP exporter's options, apart from the default exporter's.</summary>
+    public const string PrometheusExporterName = "prometheus";
+
     private const int ShutdownTimeoutMilliseconds = 5_000;
 
     public static bool IsOtlpEnabled(IConfiguration configuration) =>
         !string.IsNullOrWhiteSpace(configuration[OtlpEndpointKey]);
+
+    /// <summary>
+    /// The Prometheus OTLP receiver from <see cref="PrometheusOtlpEndpointKey"/>, or null when not set;
+    /// throws naming the value when it is not an absolute http(s) URL.
+    /// </summary>
+    public static Uri? PrometheusOtlpEndpoint(IConfiguration configuration)
+    {
+        var value = configuration[PrometheusOtlpEndpointKey];
+        if (string.IsNullOrWhiteSpace(value))
+        {
+            return null;
+        }
+
+        return Uri.TryCreate(value, UriKind.Absolute, out var endpoint) && endpoint.Scheme is "http" or "https"
+            ? endpoint
+            : throw new InvalidOperationException(
+                $"{PrometheusOtlpEndpointKey} '{value}' must be the absolute http(s) URL of Prometheus' OTLP receiver, such as http://127.0.0.1:9090/api/v1/otlp/v1/metrics.");
+    }
 
     /// <summary>The OTLP endpoint without path, query or credentials, fit for a log line.</summary>
     public static string DescribeOtlpEndpoint(IConfiguration configuration) =>
@@ -67,6 +95,20 @@ internal static class TelemetryProviders
         if (IsOtlpEnabled(configuration))
         {
             builder.AddOtlpExporter();
+        }
+
+        if (PrometheusOtlpEndpoint(configuration) is { } prometheus)
+        {
+            // A copy of the metrics for Prometheus' OTLP receiver, beside (not instead of) the dashboard's
+            // exporter. The receiver takes HTTP/protobuf only, rejects delta sums, and must not be sent the
+            // dashboard's OTEL_EXPORTER_OTLP_HEADERS (its API key), which named options would inherit.
+            builder.AddOtlpExporter(PrometheusExporterName, (exporter, reader) =>
+            {
+                exporter.Endpoint = prometheus;
+                exporter.Protocol = OtlpExportProtocol.HttpProtobuf;
+                exporter.Headers = null;
+                reader.TemporalityPreference = MetricReaderTemporalityPreference.Cumulative;
+            });
         }
 
         return builder.Build();

@@ -14,7 +14,7 @@ public sealed class RedisRolloutTests : IClassFixture<RedisFixture>
     public RedisRolloutTests(RedisFixture redis) => _redis = redis;
 
     [Fact]
-    public async Task APhaseChangeReachesASecondInstanceWithinASecond()
+    public async Task APhaseChangeReachesASecondInstanceThroughRedis()
     {
         var settings = Settings();
         await using var first = await ApiHost.StartAsync(settings);
@@ -28,7 +28,6 @@ public sealed class RedisRolloutTests : IClassFixture<RedisFixture>
         }
 
         Assert.Equal(2, await PhaseAsync(second));
-        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(1), $"took {watch.Elapsed}");
         Assert.Equal("MISS", (await second.Client.GetAsync("/api/products/8")).CacheHeader());
     }
 

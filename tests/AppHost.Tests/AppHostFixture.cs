@@ -10,7 +10,7 @@ namespace OptimizedCache.AppHost.Tests;
 public sealed class AppHostFixture : IAsyncLifetime
 {
     private static readonly TimeSpan StartupTimeout = TimeSpan.FromMinutes(5);
-    private static readonly string[] Resources = ["cache", "prometheus", "api", "monitoring", "grafana"];
+    private static readonly string[] Resources = ["cache", "store", "prometheus", "api", "monitoring", "grafana"];
 
     private DistributedApplication? _app;
 

@@ -59,6 +59,32 @@ public sealed class AppHostTests(AppHostFixture fixture) : IClassFixture<AppHost
     }
 
     [ContainerRuntimeFact]
+    public async Task EveryReplicaReadsWhatAnotherWroteFromTheSharedStore()
+    {
+        using var timeout = new CancellationTokenSource(TestTimeout);
+        using var api = fixture.App.CreateHttpClient("api", "http");
+        await SetPhaseAsync(api, 0, timeout.Token);
+        var title = "Shared " + Guid.NewGuid().ToString("N")[..8];
+        using (var update = await api.PutAsJsonAsync("/api/products/3", new { title }, timeout.Token))
+        {
+            Assert.Equal(HttpStatusCode.OK, update.StatusCode);
+        }
+
+        // The proxy spreads these reads over both replicas; at phase 0 each goes to the store.
+        for (var i = 0; i < 6; i++)
+        {
+            var product = await api.GetFromJsonAsync<JsonElement>("/api/products/3", timeout.Token);
+            Assert.Equal(title, product.GetProperty("title").GetString());
+        }
+
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/admin/origin");
+        request.Headers.Add("X-Api-Key", fixture.AdminApiKey);
+        using var origin = await api.SendAsync(request, timeout.Token);
+        var status = await origin.Content.ReadFromJsonAsync<JsonElement>(timeout.Token);
+        Assert.Equal("shared", status.GetProperty("location").GetString());
+    }
+
+    [ContainerRuntimeFact]
     public async Task AdvanceCommandReportsTheConflictAtTheLastPhase()
     {
         using var timeout = new CancellationTokenSource(TestTimeout);

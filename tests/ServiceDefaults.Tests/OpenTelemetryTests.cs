@@ -186,6 +186,61 @@ public sealed class OpenTelemetryTests
     }
 
     [Fact]
+    public async Task APrometheusOtlpEndpointGetsTheMetricsTooCumulativeAndWithoutTheDashboardsKey()
+    {
+        await using var dashboard = await OtlpReceiver.StartAsync();
+        await using var prometheus = await OtlpReceiver.StartAsync();
+        var app = await TestApp.StartAsync(new Dictionary<string, string?>
+        {
+            ["OTEL_EXPORTER_OTLP_ENDPOINT"] = dashboard.Endpoint.ToString(),
+            ["OTEL_EXPORTER_OTLP_PROTOCOL"] = "http/protobuf",
+            ["OTEL_EXPORTER_OTLP_HEADERS"] = "x-otlp-api-key=dashboard-key",
+            // A delta preference for the dashboard must not reach Prometheus, which takes cumulative sums only.
+            ["OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE"] = "delta",
+            ["OTEL_SERVICE_NAME"] = "prometheus-push-service",
+            ["OTEL_METRIC_EXPORT_INTERVAL"] = "3600000",
+            ["Telemetry:PrometheusOtlpEndpoint"] = new Uri(prometheus.Endpoint, "api/v1/otlp/v1/metrics").ToString(),
+        });
+        try
+        {
+            using var meter = new Meter("OptimizedCache");
+            meter.CreateCounter<long>("cache.test.pushed", "{call}").Add(3);
+            Assert.Empty(prometheus.Received);
+
+            // Nothing is due before an hour: what arrives now is the flush on shutdown.
+            await app.App.StopAsync();
+        }
+        finally
+        {
+            await app.DisposeAsync();
+        }
+
+        var pushed = Assert.Single(prometheus.Received, r => r.Path == "/api/v1/otlp/v1/metrics");
+        Assert.Equal("", pushed.ApiKey);
+        Assert.Contains("prometheus-push-service", System.Text.Encoding.UTF8.GetString(pushed.Body), StringComparison.Ordinal);
+        var metrics = OtlpMetricsReader.Metrics(pushed.Body);
+        Assert.Contains(metrics, m => m.Name == "cache.test.pushed" && m.Temporality == OtlpMetricsReader.Cumulative);
+        Assert.Contains(metrics, m => m.Name == "http.server.request.duration" || m.Name.StartsWith("dotnet.", StringComparison.Ordinal));
+        Assert.All(metrics.Where(m => m.Temporality is not null), m => Assert.Equal(OtlpMetricsReader.Cumulative, m.Temporality));
+
+        // The dashboard's exporter is unchanged: its own path, key and preference.
+        var toDashboard = Assert.Single(dashboard.Received, r => r.Path == "/v1/metrics");
+        Assert.Equal("dashboard-key", toDashboard.ApiKey);
+        Assert.Contains(OtlpMetricsReader.Metrics(toDashboard.Body), m => m.Name == "cache.test.pushed" && m.Temporality == OtlpMetricsReader.Delta);
+    }
+
+    [Fact]
+    public async Task APrometheusOtlpEndpointThatIsNotAUrlStopsTheHostNamingIt()
+    {
+        var failure = await Assert.ThrowsAsync<InvalidOperationException>(() => TestApp.StartAsync(new Dictionary<string, string?>
+        {
+            ["Telemetry:PrometheusOtlpEndpoint"] = "prometheus:9090/api/v1/otlp",
+        }));
+
+        Assert.Contains("'prometheus:9090/api/v1/otlp'", failure.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task InvalidOptionsStopTheHostWithTheOffendingValue()
     {
         var failure = await Assert.ThrowsAsync<OptionsValidationException>(() => TestApp.StartAsync(new Dictionary<string, string?>

@@ -12,8 +12,9 @@ using Microsoft.Extensions.Logging;
 namespace OptimizedCache.ServiceDefaults.Tests.Infrastructure;
 
 /// <summary>
-/// An OTLP/HTTP endpoint on a free loopback port that keeps what it receives: the path
-/// (<c>/v1/metrics</c>, <c>/v1/traces</c>, <c>/v1/logs</c>), the API key header and the protobuf body.
+/// An OTLP/HTTP endpoint on a free loopback port that keeps what it receives at any path: the path
+/// (<c>/v1/metrics</c>, <c>/v1/traces</c>, <c>/v1/logs</c>, or a full URL's own such as Prometheus'
+/// <c>/api/v1/otlp/v1/metrics</c>), the API key header and the protobuf body.
 /// </summary>
 internal sealed class OtlpReceiver : IAsyncDisposable
 {
@@ -36,7 +37,7 @@ internal sealed class OtlpReceiver : IAsyncDisposable
         builder.WebHost.UseKestrel(options => options.Listen(IPAddress.Loopback, 0));
         var app = builder.Build();
         OtlpReceiver? receiver = null;
-        app.MapPost("/v1/{signal}", async (HttpContext context) =>
+        app.MapPost("/{**path}", async (HttpContext context) =>
         {
             using var body = new MemoryStream();
             await context.Request.Body.CopyToAsync(body);

@@ -49,6 +49,7 @@ internal sealed class TestApp : IAsyncDisposable
         {
             ["OTEL_EXPORTER_OTLP_ENDPOINT"] = "",
             ["OTEL_SERVICE_NAME"] = "",
+            ["Telemetry:PrometheusOtlpEndpoint"] = "",
             ["ServiceDefaults:ScrapeCacheDuration"] = "00:00:00",
         };
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
