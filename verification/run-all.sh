@@ -84,6 +84,10 @@ if [ ${#apis[@]} -eq 0 ]; then
   run_dir="$(cd "$results" && pwd)/run-local"
   say "starting the local topology: ./run-local.sh --run-dir $run_dir (log: $results/run-local.log)"
   launcher_args=(--run-dir "$run_dir" --phase 0)
+  # The guard would roll back whenever a measurement's cold start dips the hit ratio, changing the phase under the
+  # measurement; in dry run it still evaluates and reports "dry_run" (what it would do), which the origin drill reads.
+  # Monitoring inherits this from run-local.sh's environment.
+  export Monitoring__Guard__DryRun="${Monitoring__Guard__DryRun:-true}"
   [ "$no_build" = 1 ] && launcher_args+=(--no-build)
   ./run-local.sh "${launcher_args[@]}" >"$results/run-local.log" 2>&1 &
   launcher_pid=$!

@@ -487,6 +487,11 @@ public sealed class DrillsTool : VerificationTool
             var phaseDrop = phases.Count > 0 && phases.Min() < 3;
             var decisions = guardLog.Select(g => g!["decision"]!.GetValue<string>()).ToList();
             var reacted = phaseDrop || decisions.Any(d => d is "rolled_back" or "dry_run");
+            if (decisions.Contains("cooldown") && !reacted)
+            {
+                decisions.Add("(a rollback earlier in the run left the guard cooling down)");
+            }
+
             Record(monitoring is null
                 ? new Check("origin: guard reaction", null, phaseDrop ? $"phase went down to {phases.Min()}" : "no --monitoring URL given", "give --monitoring to read the guard's decision")
                 : new Check("origin: guard reaction", reacted,
@@ -553,8 +558,9 @@ public sealed class DrillsTool : VerificationTool
         IReadOnlyList<(string, double)>? references = null)
     {
         var samples = recorder.Samples;
-        var chart = SvgChart.Render(title, "seconds (events: " + string.Join("; ", recorder.Events.Select(e => $"{e.T:0}s {e.Event.Split(':')[0]}")) + ")", yLabel,
-            [.. series.Select(s => new ChartSeries(s.Name, [.. samples.Select(x => (x.T, s.Pick(x)))]))], references);
+        var markers = recorder.Events.Select(e => (Label: e.Event.Split(" (")[0].Split(':').Last().Trim(), X: e.T)).ToList();
+        var chart = SvgChart.Render(title, "seconds since the drill started (dotted lines: fault events)", yLabel,
+            [.. series.Select(s => new ChartSeries(s.Name, [.. samples.Select(x => (x.T, s.Pick(x)))]))], references, markers: markers);
         await File.WriteAllTextAsync(Path.Combine(ResultsDirectory, file), chart);
     }
 

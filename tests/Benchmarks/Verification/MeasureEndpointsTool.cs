@@ -90,9 +90,10 @@ public sealed class MeasureEndpointsTool : VerificationTool
 
     private static int SpaceSize(string space, int keys) => Math.Min(keys, space switch { "products" => 20_000, "customers" => 5_000, _ => 200 });
 
-    private static async Task<Round> RoundAsync(HttpClient http, ApiClient admin, string label, int requests, int keys, double zipf, int seed)
+    private async Task<Round> RoundAsync(HttpClient http, ApiClient admin, string label, int requests, int keys, double zipf, int seed)
     {
         var round = new Round(label);
+        var phase = await admin.GetPhaseAsync();
         foreach (var (name, template, space) in Endpoints)
         {
             var sampler = new ZipfSampler(SpaceSize(space, keys), zipf);
@@ -124,6 +125,12 @@ public sealed class MeasureEndpointsTool : VerificationTool
             round.Endpoints[name] = new EndpointFigures(
                 requests, failures, hits, delta.OriginCalls, Statistics.Percentile(latencies, 50), Statistics.Percentile(latencies, 95),
                 Statistics.Percentile(latencies, 99), latencies.Average());
+        }
+
+        if (await admin.GetPhaseAsync() is var after && after != phase)
+        {
+            Record(new Check($"{label}: the phase held through the round", false, $"{phase} → {after}",
+                "something (the rollout guard?) changed the phase: the round's figures mix phases"));
         }
 
         Progress($"{label}: {round.Total.OriginCalls} origin calls, p50 {round.Total.P50Ms:0.00} ms over {requests * Endpoints.Length} requests");

@@ -128,6 +128,16 @@ public sealed class SteppedLoadTool : VerificationTool
             Record(new Check($"{step["connections"]} connections: error rate", rate <= maxErrorRate, Percent(rate, 2), $"at most {Percent(maxErrorRate, 1)} (seed's alert threshold)"));
         }
 
+        foreach (var step in (data["baseline"] is JsonObject b0 ? new[] { b0 } : []).Concat(results.Select(r => r!.AsObject())))
+        {
+            var held = Json.D(step["phaseAfter"]) == Json.D(step["phase"]);
+            if (!held)
+            {
+                Record(new Check($"{step["connections"]} connections, phase {step["phase"]}: the phase held through the step", false,
+                    $"phase {step["phaseAfter"]} at the end", "something (the rollout guard?) changed the phase: the step's figures mix phases"));
+            }
+        }
+
         var last = results.Count > 0 ? results[^1]!.AsObject() : null;
         var goals = new JsonArray();
         if (last is not null)
@@ -169,6 +179,7 @@ public sealed class SteppedLoadTool : VerificationTool
         var perReplica = Math.Max(1, connections / apis.Count);
         var runs = await Task.WhenAll(apis.Select(api => RunWrkAsync(wrk, script, environment, api, perReplica, Math.Min(threads, perReplica), duration)));
         var after = await Task.WhenAll(admins.Select(a => a.GetCountersAsync()));
+        var phaseAfter = await admins[0].GetPhaseAsync();
         var delta = after.Zip(before, (a, b) => a - b).Aggregate(ApiCounters.Zero, (x, y) => x + y);
         var metrics = await Task.WhenAll(admins.Select(a => a.ScrapeAsync()));
         var requests = runs.Sum(r => (long)r["requests"]!);
@@ -180,6 +191,7 @@ public sealed class SteppedLoadTool : VerificationTool
         return new JsonObject
         {
             ["phase"] = phase,
+            ["phaseAfter"] = phaseAfter,
             ["connections"] = perReplica * apis.Count,
             ["seconds"] = Json.Num(seconds, 2),
             ["requests"] = requests,

@@ -20,7 +20,8 @@ internal static class SvgChart
 
     /// <summary>Renders the chart.</summary>
     public static string Render(string title, string xLabel, string yLabel, IReadOnlyList<ChartSeries> series,
-        IReadOnlyList<(string Label, double Y)>? references = null, bool logX = false, double? yMin = null, double? yMax = null)
+        IReadOnlyList<(string Label, double Y)>? references = null, bool logX = false, double? yMin = null, double? yMax = null,
+        IReadOnlyList<(string Label, double X)>? markers = null)
     {
         var points = series.SelectMany(s => s.Points).Where(p => double.IsFinite(p.X) && double.IsFinite(p.Y)).ToList();
         var refs = references ?? [];
@@ -64,6 +65,11 @@ internal static class SvgChart
         foreach (var (label, y) in refs)
         {
             svg.Append(CultureInfo.InvariantCulture, $"""<line x1="{Left}" y1="{Py(y):0.#}" x2="{Width - Right}" y2="{Py(y):0.#}" stroke="#999" stroke-dasharray="6 4"/><text x="{Width - Right - 4}" y="{Py(y) - 4:0.#}" text-anchor="end" fill="#666">{Escape(label)}</text>""").AppendLine();
+        }
+
+        foreach (var (label, x) in markers ?? [])
+        {
+            svg.Append(CultureInfo.InvariantCulture, $"""<line x1="{Px(x):0.#}" y1="{Top}" x2="{Px(x):0.#}" y2="{Height - Bottom}" stroke="#555" stroke-dasharray="2 3"/><text x="{Px(x) + 3:0.#}" y="{Top + 12}" fill="#555" font-size="10">{Escape(label)}</text>""").AppendLine();
         }
 
         for (var i = 0; i < series.Count; i++)
