@@ -33,6 +33,9 @@ internal sealed class DrillSample
     /// <summary>Largest working set over replicas.</summary>
     public double WorkingSetBytes { get; init; }
 
+    /// <summary>Largest over replicas of working set minus L1 size: the memory the cache's own accounting does not explain.</summary>
+    public double WorkingSetExcludingL1Bytes { get; init; }
+
     /// <summary>Sum of the replicas' GC heap sizes after their last collections.</summary>
     public double HeapBytes { get; init; }
 
@@ -64,6 +67,7 @@ internal sealed class DrillSample
         ["l1SizeBytes"] = Json.Num(L1SizeBytes, 0),
         ["l1BudgetBytes"] = Json.Num(L1BudgetBytes, 0),
         ["workingSetBytes"] = Json.Num(WorkingSetBytes, 0),
+        ["workingSetExcludingL1Bytes"] = Json.Num(WorkingSetExcludingL1Bytes, 0),
         ["heapBytes"] = Json.Num(HeapBytes, 0),
         ["gcCollections"] = Json.Num(GcCollections, 0),
         ["gen2Collections"] = Json.Num(Gen2Collections, 0),
@@ -249,6 +253,7 @@ internal sealed class DrillRecorder : IAsyncDisposable
             L1SizeBytes = live.Count == 0 ? 0 : live.Max(m => m.Sum("optimizedcache_l1_size_bytes")),
             L1BudgetBytes = live.Count == 0 ? 0 : live.Max(m => m.Sum("optimizedcache_l1_budget_bytes")),
             WorkingSetBytes = live.Count == 0 ? 0 : live.Max(m => m.Sum("dotnet_process_memory_working_set_bytes")),
+            WorkingSetExcludingL1Bytes = live.Count == 0 ? 0 : live.Max(m => m.Sum("dotnet_process_memory_working_set_bytes") - m.Sum("optimizedcache_l1_size_bytes")),
             HeapBytes = live.Sum(m => m.Sum("dotnet_gc_last_collection_heap_size_bytes")),
             GcCollections = Delta(m => m.Sum("dotnet_gc_collections_total")),
             Gen2Collections = Delta(m => m.Sum("dotnet_gc_collections_total", ("gc_heap_generation", "gen2"))),

@@ -486,11 +486,11 @@ public sealed class DrillsTool : VerificationTool
             Record(new Check("origin: failures answered, not hung", hung == 0, $"{hung} requests without an answer (timeouts, resets)"));
             var phaseDrop = phases.Count > 0 && phases.Min() < 3;
             var decisions = guardLog.Select(g => g!["decision"]!.GetValue<string>()).ToList();
-            var reacted = phaseDrop || decisions.Any(d => d is "rolled_back" or "dry_run");
-            if (decisions.Contains("cooldown") && !reacted)
-            {
-                decisions.Add("(a rollback earlier in the run left the guard cooling down)");
-            }
+            var firing = guardLog.SelectMany(g => g!["firing"]!.GetValue<string>().Split(',', StringSplitOptions.RemoveEmptyEntries)).Distinct().ToList();
+            // A rollback (or a dry-run one) is the reaction; a firing error_rate trigger during a cooldown left by an
+            // earlier rollback shows the guard saw the outage and would act once the cooldown ends.
+            var reacted = phaseDrop || decisions.Any(d => d is "rolled_back" or "dry_run") || firing.Contains("error_rate");
+            decisions.Add(firing.Count == 0 ? "no trigger fired" : $"triggers fired: {string.Join(", ", firing)}");
 
             Record(monitoring is null
                 ? new Check("origin: guard reaction", null, phaseDrop ? $"phase went down to {phases.Min()}" : "no --monitoring URL given", "give --monitoring to read the guard's decision")
@@ -517,13 +517,19 @@ public sealed class DrillsTool : VerificationTool
         {
             try
             {
-                var guard = JsonNode.Parse(await http.GetStringAsync(new Uri(monitoring, "/api/status")))!["guard"];
+                var status = JsonNode.Parse(await http.GetStringAsync(new Uri(monitoring, "/api/status")))!;
+                var guard = status["guard"];
                 var decision = guard?["lastDecision"]?.GetValue<string>();
                 var summary = guard?["lastSummary"]?.GetValue<string>();
-                var last = guardLog.Count > 0 ? guardLog[^1]!["summary"]?.GetValue<string>() : null;
-                if (decision is not null && summary != last)
+                var firing = string.Join(",", status["triggers"]?.AsArray().Where(t => t?["state"]?.ToString() is "Firing" or "1").Select(t => t!["name"]!.GetValue<string>()) ?? []);
+                var last = guardLog.Count > 0 ? guardLog[^1]!["summary"]?.GetValue<string>() + "|" + guardLog[^1]!["firing"]?.GetValue<string>() : null;
+                if (decision is not null && summary + "|" + firing != last)
                 {
-                    guardLog.Add(new JsonObject { ["t"] = Json.Num(recorder.Now, 1), ["decision"] = decision, ["summary"] = summary, ["status"] = guard?["status"]?.DeepClone() });
+                    guardLog.Add(new JsonObject
+                    {
+                        ["t"] = Json.Num(recorder.Now, 1), ["decision"] = decision, ["summary"] = summary, ["firing"] = firing,
+                        ["dryRun"] = guard?["dryRun"]?.DeepClone(),
+                    });
                 }
             }
             catch (Exception e) when (e is HttpRequestException or TaskCanceledException or System.Text.Json.JsonException)

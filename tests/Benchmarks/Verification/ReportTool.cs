@@ -372,7 +372,7 @@ public sealed class ReportTool : VerificationTool
         md.AppendLine();
         if (_results.GetValueOrDefault("soak")?["data"] is JsonObject soak)
         {
-            md.AppendLine(CultureInfo.InvariantCulture, $"{Json.D(soak["durationSeconds"]) / 60:0.#} min at phase 3, sampled every {soak["intervalSeconds"]} s: {soak["requests"]} requests, error rate {Pct(soak["errorRate"])}, hit ratio over the second half {Pct(soak["hitRatioSecondHalf"])}, peak working set {SteppedLoadTool.Mib(soak["peakWorkingSetBytes"])} MiB, {soak["gcCollections"]} GCs ({soak["gen2Collections"]} gen 2), working-set slope over the second half {soak["workingSetSlopeMibPerHour"]} MiB/h (R² {soak["workingSetR2"]}).");
+            md.AppendLine(CultureInfo.InvariantCulture, $"{Json.D(soak["durationSeconds"]) / 60:0.#} min at phase 3, sampled every {soak["intervalSeconds"]} s: {soak["requests"]} requests, error rate {Pct(soak["errorRate"])}, hit ratio over the second half {Pct(soak["hitRatioSecondHalf"])}, peak working set {SteppedLoadTool.Mib(soak["peakWorkingSetBytes"])} MiB, {soak["gcCollections"]} GCs ({soak["gen2Collections"]} gen 2), over the second half the working set less L1 grew {soak["workingSetSlopeMibPerHour"]} MiB/h (R² {soak["workingSetR2"]}), the raw working set {soak["rawWorkingSetSlopeMibPerHour"]} MiB/h (R² {soak["rawWorkingSetR2"]}).");
             md.AppendLine();
             ChecksTable("soak");
             Charts("soak");
