@@ -120,6 +120,23 @@ public sealed class OptimizedHybridCacheOptions
         ["recommendation:"] = "recommendation",
     };
 
+    /// <summary>
+    /// Dependency rules: for each entity type, the tag templates a change to one entity invalidates
+    /// (<c>product</c> → <c>catalog:product:{id}</c>, <c>inventory:{id}</c>, <c>recommendations:product:{id}</c>).
+    /// <c>{name}</c> placeholders are filled from the values given to
+    /// <see cref="OptimizedHybridCache.InvalidateDependentsAsync(string, string, CancellationToken)"/>. At most 256
+    /// entity types, 32 templates each, 4 placeholders and 256 characters per template.
+    /// </summary>
+    /// <value>Empty: no rules.</value>
+    public IDictionary<string, string[]> DependencyRules { get; set; } = new Dictionary<string, string[]>(StringComparer.Ordinal);
+
+    /// <summary>
+    /// How many invalidated keys, tags and patterns may wait for Redis while it is unavailable; past it the queue is
+    /// replaced by one global invalidation ("everything before now is stale") applied when Redis is back.
+    /// </summary>
+    /// <value>10,000.</value>
+    public int InvalidationQueueCapacity { get; set; } = 10_000;
+
     /// <summary>How many keys the hot-key statistics follow (Space-Saving); keys appear only in the stats API.</summary>
     /// <value>100.</value>
     public int TopKeysCapacity { get; set; } = 100;

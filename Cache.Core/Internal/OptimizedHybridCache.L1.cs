@@ -153,6 +153,12 @@ public sealed partial class OptimizedHybridCache
             }
         }
 
+        if ((writeL1 || writeL2) && IsInvalidatedSince(key, tags, createdAt))
+        {
+            // an invalidation overtook this value while it was being produced: return it, cache nothing
+            return immutable ? null : payload;
+        }
+
         if (writeL1)
         {
             var now = _time.GetTimestamp();

@@ -111,6 +111,14 @@ public sealed partial class OptimizedHybridCache
             return default;
         }
 
+        // This instance may know of an invalidation that the L2 tier's tag times do not show yet (a message received,
+        // a removal racing the read): such a hit is a miss.
+        if (IsInvalidatedSince(key, hit.Tags, _time.GetTimestamp() - ToTimestampSpan(_time.GetUtcNow() - hit.CreatedAt)))
+        {
+            _counters.Increment(dataType, CounterKind.L2Miss);
+            return default;
+        }
+
         T value;
         try
         {

@@ -154,6 +154,12 @@ internal sealed class OptimizedHybridCacheOptionsValidator : IValidateOptions<Op
             }
         }
 
+        failures.AddRange(Invalidation.DependencyRuleSet.Validate(options.DependencyRules));
+        if (options.InvalidationQueueCapacity is < 16 or > 10_000_000)
+        {
+            failures.Add($"InvalidationQueueCapacity must be between 16 and 10000000; it is {options.InvalidationQueueCapacity}.");
+        }
+
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 }
