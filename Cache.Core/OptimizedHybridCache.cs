@@ -62,13 +62,12 @@ public sealed partial class OptimizedHybridCache : HybridCache, IDisposable
         _maximumPayloadBytes = (int)Math.Min(_options.MaximumPayloadBytes, int.MaxValue);
         _timestampsPerTick = (double)_time.TimestampFrequency / TimeSpan.TicksPerSecond;
 
-        // The L2 tier (Redis) is wired by the L2 partial; until then a configured connection string is refused
-        // rather than silently ignored.
-        _l2 = null;
-        if (_options.RedisConnectionString is not null)
-        {
-            throw new NotSupportedException("RedisConnectionString is set, but this build of the cache has no L2 tier; remove the setting to run L1 only.");
-        }
+        _meter = services.GetService<IMeterFactory>()?.Create(OptimizedCacheMetrics.MeterName) ?? new Meter(OptimizedCacheMetrics.MeterName);
+        _ownsMeter = services.GetService<IMeterFactory>() is null;
+
+        // L1 + L2 when a Redis connection string is configured (the L2 partial); L1 only otherwise. Connecting
+        // happens in the background: start-up never waits for or fails on Redis.
+        _l2 = _options.RedisConnectionString is { } connectionString ? CreateDistributedTier(connectionString, services) : null;
 
         var defaults = _options.DefaultEntryOptions;
         _hardFlags = _l2 is null ? HybridCacheEntryFlags.DisableDistributedCache : HybridCacheEntryFlags.None;
@@ -91,10 +90,11 @@ public sealed partial class OptimizedHybridCache : HybridCache, IDisposable
             {
                 _topKeys.Record(entry.Key, hit: true, TopKeysHitSampling);
             }
+
+            // L1 hits count as accesses for the adaptive L2 TTL (hot keys live longer in L2 too)
+            DistributedTier?.Ttl.RecordAccess(entry.Key);
         };
 
-        _meter = services.GetService<IMeterFactory>()?.Create(OptimizedCacheMetrics.MeterName) ?? new Meter(OptimizedCacheMetrics.MeterName);
-        _ownsMeter = services.GetService<IMeterFactory>() is null;
         CreateInstruments();
         StartMaintenance();
     }
@@ -168,7 +168,7 @@ public sealed partial class OptimizedHybridCache : HybridCache, IDisposable
         _l1.Remove(key, EvictionReason.Removed);
         _invalidations.Add(1, new(OptimizedCacheMetrics.KindTag, "key"), new(OptimizedCacheMetrics.SourceTag, "local"));
         RecordDuration(Operation.RemoveL1, start);
-        return _l2 is null ? default : _l2.RemoveAsync(key, cancellationToken);
+        return _l2 is null ? default : RemoveFromL2Async(key, cancellationToken);
     }
 
     /// <inheritdoc />
@@ -188,7 +188,7 @@ public sealed partial class OptimizedHybridCache : HybridCache, IDisposable
         var start = _time.GetTimestamp();
         InvalidateTagLocally(tag, start);
         RecordDuration(Operation.InvalidateL1, start);
-        return _l2 is null ? default : _l2.RemoveByTagAsync(tag, _time.GetUtcNow().UtcTicks, cancellationToken);
+        return _l2 is null ? default : InvalidateTagInL2Async(tag, _time.GetUtcNow().ToUnixTimeMilliseconds(), cancellationToken);
     }
 
     /// <inheritdoc />
@@ -200,7 +200,7 @@ public sealed partial class OptimizedHybridCache : HybridCache, IDisposable
         }
     }
 
-    /// <summary>Stops the maintenance timer and releases the meter when the cache owns it.</summary>
+    /// <summary>Stops the maintenance timer, closes the Redis connection and releases the meter when the cache owns it.</summary>
     public void Dispose()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0)
@@ -209,6 +209,7 @@ public sealed partial class OptimizedHybridCache : HybridCache, IDisposable
         }
 
         _maintenanceTimer?.Dispose();
+        DisposeDistributedTier();
         if (_ownsMeter)
         {
             _meter.Dispose();

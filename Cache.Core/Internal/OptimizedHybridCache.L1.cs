@@ -174,7 +174,8 @@ public sealed partial class OptimizedHybridCache
 
         if (writeL2 && payload is not null)
         {
-            l2Write = _l2!.SetAsync(key, payload, dataType, OverallExpiration(options), tags, flags, CancellationToken.None);
+            var createdAtUtc = _time.GetUtcNow() - _time.GetElapsedTime(createdAt);
+            l2Write = _l2!.SetAsync(key, payload, dataType, OverallExpiration(options), options?.Expiration is not null, tags, createdAtUtc, flags, CancellationToken.None);
         }
 
         return immutable ? null : payload;
