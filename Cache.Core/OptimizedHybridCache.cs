@@ -64,9 +64,12 @@ public sealed partial class OptimizedHybridCache : HybridCache, IDisposable
         _maximumPayloadBytes = (int)Math.Min(_options.MaximumPayloadBytes, int.MaxValue);
         _timestampsPerTick = (double)_time.TimestampFrequency / TimeSpan.TicksPerSecond;
 
-        // The L2 tier (Redis) is wired by the L2 partial; until then a configured connection string is refused
-        // rather than silently ignored.
-        _l2 = null;
+        _meter = services.GetService<IMeterFactory>()?.Create(OptimizedCacheMetrics.MeterName) ?? new Meter(OptimizedCacheMetrics.MeterName);
+        _ownsMeter = services.GetService<IMeterFactory>() is null;
+
+        // L1 + L2 when a Redis connection string is configured (the L2 partial); L1 only otherwise. Connecting
+        // happens in the background: start-up never waits for or fails on Redis.
+        _l2 = _options.RedisConnectionString is { } connectionString ? CreateDistributedTier(connectionString, services) : null;
 
         var defaults = _options.DefaultEntryOptions;
         _hardFlags = _l2 is null ? HybridCacheEntryFlags.DisableDistributedCache : HybridCacheEntryFlags.None;
@@ -89,17 +92,15 @@ public sealed partial class OptimizedHybridCache : HybridCache, IDisposable
             {
                 _topKeys.Record(entry.Key, hit: true, TopKeysHitSampling);
             }
+
+            // L1 hits count as accesses for the adaptive L2 TTL (hot keys live longer in L2 too)
+            DistributedTier?.Ttl.RecordAccess(entry.Key);
         };
 
-        _meter = services.GetService<IMeterFactory>()?.Create(OptimizedCacheMetrics.MeterName) ?? new Meter(OptimizedCacheMetrics.MeterName);
-        _ownsMeter = services.GetService<IMeterFactory>() is null;
         CreateInstruments();
 
-        // Until the L2 tier is wired, a configured Redis carries the coherence channel and invalidations only.
-        var redis = string.IsNullOrWhiteSpace(_options.RedisConnectionString)
-            ? null
-            : new ResilientRedis(RedisConnectionOptions.Parse(_options.RedisConnectionString), _options.Resilience, _meter, services.GetService<ILoggerFactory>() ?? NullLoggerFactory.Instance);
-        InitializeInvalidation(redis, ownsRedis: true);
+        // dependency rules, the outage queue and the coherence channel over the L2 tier's Redis connection
+        InitializeInvalidation(Redis);
         StartMaintenance();
     }
 
@@ -224,7 +225,7 @@ public sealed partial class OptimizedHybridCache : HybridCache, IDisposable
         }
     }
 
-    /// <summary>Stops the maintenance timer and releases the meter when the cache owns it.</summary>
+    /// <summary>Stops the maintenance timer, closes the Redis connection and releases the meter when the cache owns it.</summary>
     public void Dispose()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0)
@@ -234,6 +235,7 @@ public sealed partial class OptimizedHybridCache : HybridCache, IDisposable
 
         _maintenanceTimer?.Dispose();
         DisposeInvalidation();
+        DisposeDistributedTier();
         if (_ownsMeter)
         {
             _meter.Dispose();

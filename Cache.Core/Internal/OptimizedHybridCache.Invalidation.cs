@@ -27,8 +27,6 @@ public sealed partial class OptimizedHybridCache
     private DependencyRuleSet _dependencyRules = null!;
     private InvalidationOutbox _outbox = null!;
     private ResilientRedis? _bus;
-    private bool _ownsBus;
-    private string _entryKeyPrefix = null!;
     private string _tagKeyPrefix = null!;
     private string _scanPrefix = null!;
     private string _channel = null!;
@@ -160,18 +158,15 @@ public sealed partial class OptimizedHybridCache
     /// subscribes (retrying until Redis is reachable), flushes L1 whenever messages may have been missed, and replays
     /// queued invalidations on every reconnect. Called once by the constructor.
     /// </summary>
-    /// <param name="redis">The cache's resilient Redis connection; null runs L1 only.</param>
-    /// <param name="ownsRedis">Whether disposing the cache disposes the connection.</param>
-    internal void InitializeInvalidation(ResilientRedis? redis, bool ownsRedis)
+    /// <param name="redis">The L2 tier's resilient Redis connection (owned by the tier); null runs L1 only.</param>
+    internal void InitializeInvalidation(ResilientRedis? redis)
     {
         _dependencyRules = DependencyRuleSet.Create(_options.DependencyRules);
         _outbox = new InvalidationOutbox(_options.InvalidationQueueCapacity);
-        _entryKeyPrefix = _options.KeyPrefix + ":";
         _tagKeyPrefix = _options.KeyPrefix + ":tag:";
-        _scanPrefix = GlobPattern.Escape(_entryKeyPrefix);
+        _scanPrefix = GlobPattern.Escape(_options.KeyPrefix + ":");
         _channel = _options.KeyPrefix + ":invalidation";
         _bus = redis;
-        _ownsBus = ownsRedis;
         if (redis is null)
         {
             return;
@@ -186,16 +181,8 @@ public sealed partial class OptimizedHybridCache
         _subscription = SubscribeAsync(redis, _invalidationStopping.Token);
     }
 
-    /// <summary>Stops the replay and subscription loops and, when owned, closes the Redis connection.</summary>
-    private void DisposeInvalidation()
-    {
-        _invalidationStopping.Cancel();
-        if (_ownsBus && _bus is not null)
-        {
-            // the connection closes in the background: Dispose must not block on the network
-            _ = _bus.DisposeAsync().AsTask();
-        }
-    }
+    /// <summary>Stops the replay and subscription loops (the L2 tier closes the connection).</summary>
+    private void DisposeInvalidation() => _invalidationStopping.Cancel();
 
     private GlobPattern CompilePattern(string pattern)
     {
@@ -308,15 +295,16 @@ public sealed partial class OptimizedHybridCache
     }
 
     /// <summary>
-    /// Whether this instance has seen an invalidation, since <paramref name="createdAt"/>, of the key (removal or a
-    /// matching pattern), of one of its tags, or of everything. Checked before a value read before that moment
-    /// (a factory result, an L2 hit) is cached or served from L2, so an invalidation that overtakes a read in flight
-    /// is not undone by it.
+    /// Whether this instance has seen, at or after <paramref name="since"/>, a removal of the key, a pattern
+    /// invalidation or an L1 flush. Checked before a value obtained from a read that started at
+    /// <paramref name="since"/> (a factory call, an L2 GET) is cached or served from L2, so an invalidation that
+    /// overtakes a read in flight is not undone by it. Patterns and flushes are not matched per key: they void every
+    /// read in flight at that moment (a few misses, never a stale value). Tags are checked separately, against the
+    /// entry's creation time.
     /// </summary>
-    internal bool IsInvalidatedSince(string key, string[] tags, long createdAt) =>
-        createdAt <= Volatile.Read(ref _storeFence)
-        || (!_keyFences.IsEmpty && _keyFences.TryGetValue(key, out var removedAt) && createdAt <= removedAt)
-        || _tags.IsInvalid(createdAt, tags);
+    internal bool IsInvalidatedSince(string key, long since) =>
+        since <= Volatile.Read(ref _storeFence)
+        || (!_keyFences.IsEmpty && _keyFences.TryGetValue(key, out var removedAt) && since <= removedAt);
 
     // ---- Redis: apply, publish, queue, replay ----
 
@@ -353,7 +341,7 @@ public sealed partial class OptimizedHybridCache
             case InvalidationKind.Key:
                 for (var i = 0; i < pending.Items.Length; i += InvalidationBatchSize)
                 {
-                    var batch = pending.Items.Skip(i).Take(InvalidationBatchSize).Select(k => _entryKeyPrefix + k).ToArray();
+                    var batch = pending.Items.Skip(i).Take(InvalidationBatchSize).Select(DistributedTier!.RedisKey).ToArray();
                     if (!(await redis.UnlinkAsync(batch, cancellationToken).ConfigureAwait(false)).Ok)
                     {
                         return false;
@@ -365,16 +353,17 @@ public sealed partial class OptimizedHybridCache
             case InvalidationKind.All:
                 var unixMs = new DateTimeOffset(pending.UtcTicks, TimeSpan.Zero).ToUnixTimeMilliseconds();
                 var tags = pending.Kind == InvalidationKind.All ? [TagInvalidationTable.Wildcard] : pending.Items;
-                var writes = new Task<L2Result<long>>[tags.Length];
+                var writes = new Task<bool>[tags.Length];
                 for (var i = 0; i < tags.Length; i++)
                 {
-                    // pipelined: every tag time is on the wire before the first reply is awaited
-                    writes[i] = redis.SetTagTimeAsync(_tagKeyPrefix + tags[i], unixMs, _options.L2MaximumExpiration, cancellationToken).AsTask();
+                    // through the tier, which also records the time in its copy of the tag times; pipelined: every
+                    // tag time is on the wire before the first reply is awaited
+                    writes[i] = _l2!.RemoveByTagAsync(tags[i], unixMs, cancellationToken).AsTask();
                 }
 
-                foreach (var result in await Task.WhenAll(writes).ConfigureAwait(false))
+                foreach (var ok in await Task.WhenAll(writes).ConfigureAwait(false))
                 {
-                    if (!result.Ok)
+                    if (!ok)
                     {
                         return false;
                     }
@@ -548,8 +537,10 @@ public sealed partial class OptimizedHybridCache
 
     /// <summary>
     /// Invalidation messages may have been missed (the subscription or the connection was lost): flush L1 rather than
-    /// revalidate it. Everything created up to now is invalid (entries are freed at once, flights in progress do not
-    /// cache), so the next reads go to L2, whose entries are checked against the tag times in Redis, or the origin.
+    /// revalidate it. Every L1 entry created up to now is dropped and reads in flight do not cache, so the next reads
+    /// go to L2, whose entries are checked against the tag times in Redis (re-read within TagTimeRefreshInterval),
+    /// or to the origin. L2 itself stays trusted: removals and patterns missed meanwhile were applied to Redis by
+    /// their sender (or are queued there until Redis is back).
     /// </summary>
     private void FlushForCoherence()
     {
@@ -559,7 +550,6 @@ public sealed partial class OptimizedHybridCache
         }
 
         var now = _time.GetTimestamp();
-        _tags.Invalidate(TagInvalidationTable.Wildcard, now);
         AdvanceStoreFence(now);
         var removed = _l1.RemoveWhere(now, static (t, entry) => entry.CreatedAt <= t, EvictionReason.Removed);
         Interlocked.Increment(ref _flushes);
@@ -609,9 +599,11 @@ public sealed partial class OptimizedHybridCache
                 _invalidations.Add(message.Items.Length, new(M.KindTag, "key"), new(M.SourceTag, "remote"));
                 break;
             case InvalidationKind.Tag:
+                var unixMs = new DateTimeOffset(message.UtcTicks, TimeSpan.Zero).ToUnixTimeMilliseconds();
                 foreach (var tag in message.Items)
                 {
                     _tags.Invalidate(tag, now);
+                    ApplyRemoteTagInvalidation(tag, unixMs);
                 }
 
                 _invalidations.Add(message.Items.Length, new(M.KindTag, "tag"), new(M.SourceTag, "remote"));
@@ -629,6 +621,7 @@ public sealed partial class OptimizedHybridCache
                 break;
             case InvalidationKind.All:
                 _tags.Invalidate(TagInvalidationTable.Wildcard, now);
+                ApplyRemoteTagInvalidation(TagInvalidationTable.Wildcard, new DateTimeOffset(message.UtcTicks, TimeSpan.Zero).ToUnixTimeMilliseconds());
                 AdvanceStoreFence(now);
                 _l1.RemoveWhere(now, static (t, entry) => entry.CreatedAt <= t, EvictionReason.Removed);
                 _invalidations.Add(1, new(M.KindTag, "all"), new(M.SourceTag, "remote"));

@@ -104,6 +104,7 @@ public sealed partial class OptimizedHybridCache
     private async ValueTask<(bool Found, T Value, byte[]? Payload)> TryReadL2Async<T>(
         string key, int dataType, HybridCacheEntryFlags flags, HybridCacheEntryOptions? options, CancellationToken cancellationToken)
     {
+        var readStarted = _time.GetTimestamp();
         var hit = await _l2!.GetAsync(key, dataType, cancellationToken).ConfigureAwait(false);
         if (hit is null)
         {
@@ -111,9 +112,10 @@ public sealed partial class OptimizedHybridCache
             return default;
         }
 
-        // This instance may know of an invalidation that the L2 tier's tag times do not show yet (a message received,
-        // a removal racing the read): such a hit is a miss.
-        if (IsInvalidatedSince(key, hit.Tags, _time.GetTimestamp() - ToTimestampSpan(_time.GetUtcNow() - hit.CreatedAt)))
+        // An invalidation this instance saw while the read was in flight (a removal or pattern that may have reached
+        // Redis after the GET), or a tag time it knows and the tier's copy does not show yet: such a hit is a miss.
+        if (IsInvalidatedSince(key, readStarted)
+            || _tags.IsInvalid(_time.GetTimestamp() - ToTimestampSpan(_time.GetUtcNow() - hit.CreatedAt), hit.Tags))
         {
             _counters.Increment(dataType, CounterKind.L2Miss);
             return default;
