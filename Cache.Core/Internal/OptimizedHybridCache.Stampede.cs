@@ -104,8 +104,18 @@ public sealed partial class OptimizedHybridCache
     private async ValueTask<(bool Found, T Value, byte[]? Payload)> TryReadL2Async<T>(
         string key, int dataType, HybridCacheEntryFlags flags, HybridCacheEntryOptions? options, CancellationToken cancellationToken)
     {
+        var readStarted = _time.GetTimestamp();
         var hit = await _l2!.GetAsync(key, dataType, cancellationToken).ConfigureAwait(false);
         if (hit is null)
+        {
+            _counters.Increment(dataType, CounterKind.L2Miss);
+            return default;
+        }
+
+        // An invalidation this instance saw while the read was in flight (a removal or pattern that may have reached
+        // Redis after the GET), or a tag time it knows and the tier's copy does not show yet: such a hit is a miss.
+        if (IsInvalidatedSince(key, readStarted)
+            || _tags.IsInvalid(_time.GetTimestamp() - ToTimestampSpan(_time.GetUtcNow() - hit.CreatedAt), hit.Tags))
         {
             _counters.Increment(dataType, CounterKind.L2Miss);
             return default;
