@@ -115,6 +115,8 @@ public sealed class L2HitTool : IMeasuringTool
     private static async Task<double> RunAsync(Func<int, Task<int>> operation, TimeSpan duration)
     {
         long operations = 0;
+        var cpu = Process.GetCurrentProcess().TotalProcessorTime;
+        var allocated = GC.GetTotalAllocatedBytes();
         var started = Stopwatch.GetTimestamp();
         var callers = Enumerable.Range(0, Callers).Select(c => Task.Run(async () =>
         {
@@ -128,6 +130,10 @@ public sealed class L2HitTool : IMeasuringTool
             Interlocked.Add(ref operations, mine);
         })).ToArray();
         await Task.WhenAll(callers);
-        return operations / Stopwatch.GetElapsedTime(started).TotalSeconds;
+        var rate = operations / Stopwatch.GetElapsedTime(started).TotalSeconds;
+        var cpuPerOp = (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalMicroseconds / operations;
+        var bytesPerOp = (GC.GetTotalAllocatedBytes() - allocated) / (double)operations;
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {rate,10:N0} ops/s, {cpuPerOp:0.00} µs CPU and {bytesPerOp:N0} B allocated per operation (this process)"));
+        return rate;
     }
 }

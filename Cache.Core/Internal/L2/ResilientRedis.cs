@@ -5,12 +5,11 @@ using Microsoft.Extensions.Logging;
 using OptimizedCache.Cache.Core.Redis;
 using Polly;
 using Polly.CircuitBreaker;
-using Polly.Timeout;
 
 namespace OptimizedCache.Cache.Core.Internal;
 
 /// <summary>
-/// The cache's one Redis connection behind a Polly.Core pipeline (per-call timeout, then a circuit breaker). Every
+/// The cache's one Redis connection behind a Polly.Core circuit breaker, with a per-call timeout. Every
 /// operation returns an <see cref="L2Result{T}"/>: the value, or "unavailable" when Redis is not connected yet, the
 /// circuit is open, or the call timed out or failed (counted in <c>optimizedcache.l2.errors</c> by operation and
 /// logged at debug level without the key). Only the caller's own cancellation throws.
@@ -62,6 +61,7 @@ internal sealed class ResilientRedis : IAsyncDisposable
     private readonly Task<RedisClient?> _connecting;
     private volatile RedisClient? _client;
     private long _openUntil; // system-clock timestamp until which calls are refused without asking Polly; 0 = not open
+    private volatile bool _closed = true; // mirrors the breaker (set in its callbacks): only a closed circuit skips the gate
     private int _disposed;
 
     /// <summary>Starts connecting in the background and builds the pipeline.</summary>
@@ -90,6 +90,7 @@ internal sealed class ResilientRedis : IAsyncDisposable
                 ShouldHandle = static args => ValueTask.FromResult(args.Outcome.Exception is { } e && IsOutage(e)),
                 OnOpened = args =>
                 {
+                    _closed = false;
                     Volatile.Write(ref _openUntil, _clock.GetTimestamp() + (long)(args.BreakDuration.TotalSeconds * _clock.TimestampFrequency));
                     Log.L2CircuitOpened(_logger, (long)args.BreakDuration.TotalMilliseconds, args.Outcome.Exception?.GetType().Name ?? "none");
                     RaiseCircuitChanged(L2CircuitState.Open);
@@ -97,6 +98,7 @@ internal sealed class ResilientRedis : IAsyncDisposable
                 },
                 OnHalfOpened = _ =>
                 {
+                    _closed = false;
                     Volatile.Write(ref _openUntil, 0);
                     RaiseCircuitChanged(L2CircuitState.HalfOpen);
                     return default;
@@ -104,13 +106,12 @@ internal sealed class ResilientRedis : IAsyncDisposable
                 OnClosed = _ =>
                 {
                     Volatile.Write(ref _openUntil, 0);
+                    _closed = true;
                     Log.L2CircuitClosed(_logger);
                     RaiseCircuitChanged(L2CircuitState.Closed);
                     return default;
                 },
             })
-            // the timeout sits inside the breaker, so a timed-out call counts as a failure
-            .AddTimeout(options.Timeout)
             .Build();
 
         _errors = meter.CreateCounter<long>(OptimizedCacheMetrics.L2Errors, "{error}", "Failed L2 calls, by operation.");
@@ -118,6 +119,14 @@ internal sealed class ResilientRedis : IAsyncDisposable
 
         var own = connection.Clone();
         own.AbortOnConnectFail = false;
+
+        // The per-call timeout is the client's own command deadline (one timer per connection scans the FIFO), not a
+        // timer per call in the pipeline: a command past it fails with RedisTimeoutException, which the breaker counts.
+        if (own.AsyncTimeout > options.Timeout)
+        {
+            own.AsyncTimeout = options.Timeout;
+        }
+
         if (own.ReconnectMaxDelay > options.MaximumReconnectDelay)
         {
             own.ReconnectMaxDelay = options.MaximumReconnectDelay;
@@ -300,7 +309,7 @@ internal sealed class ResilientRedis : IAsyncDisposable
 
     /// <summary>Failures that say Redis is unreachable or unwell (they feed the breaker); a server error reply does not.</summary>
     internal static bool IsOutage(Exception exception) => exception is RedisConnectionException or RedisTimeoutException
-        or RedisProtocolException or TimeoutRejectedException or IOException or SocketException or ObjectDisposedException;
+        or RedisProtocolException or IOException or SocketException or ObjectDisposedException;
 
     private bool IsOpenNow()
     {
@@ -308,6 +317,10 @@ internal sealed class ResilientRedis : IAsyncDisposable
         return until != 0 && _clock.GetTimestamp() < until;
     }
 
+    // Closed circuit (the common case): the call runs directly and its outcome is then handed to the breaker through
+    // the pipeline with a callback that has already completed, so the breaker sees every outcome (and opens on
+    // them) without an async state machine per call. Otherwise (half-open, or open past its break) the call runs
+    // inside the pipeline, which lets one probe through and refuses the rest.
     private async ValueTask<L2Result<T>> ExecuteAsync<TState, T>(
         string operation, TState state, Func<RedisClient, TState, CancellationToken, Task<T>> call, CancellationToken cancellationToken)
     {
@@ -317,6 +330,41 @@ internal sealed class ResilientRedis : IAsyncDisposable
             return L2Result<T>.Unavailable;
         }
 
+        if (!_closed)
+        {
+            return await ExecuteGatedAsync(operation, client, state, call, cancellationToken).ConfigureAwait(false);
+        }
+
+        Outcome<T> outcome;
+        try
+        {
+            outcome = Outcome.FromResult(await call(client, state, cancellationToken).ConfigureAwait(false));
+        }
+        catch (Exception ex)
+        {
+            outcome = Outcome.FromException<T>(ex);
+        }
+
+        if (!(outcome.Exception is OperationCanceledException && cancellationToken.IsCancellationRequested))
+        {
+            var context = ResilienceContextPool.Shared.Get(CancellationToken.None);
+            try
+            {
+                // completes synchronously; its result (a refusal if the circuit opened meanwhile) is not needed
+                await _pipeline.ExecuteOutcomeAsync(static (_, recorded) => ValueTask.FromResult(recorded), context, outcome).ConfigureAwait(false);
+            }
+            finally
+            {
+                ResilienceContextPool.Shared.Return(context);
+            }
+        }
+
+        return Finish(operation, outcome, cancellationToken);
+    }
+
+    private async ValueTask<L2Result<T>> ExecuteGatedAsync<TState, T>(
+        string operation, RedisClient client, TState state, Func<RedisClient, TState, CancellationToken, Task<T>> call, CancellationToken cancellationToken)
+    {
         var context = ResilienceContextPool.Shared.Get(cancellationToken);
         Outcome<T> outcome;
         try
@@ -341,6 +389,11 @@ internal sealed class ResilientRedis : IAsyncDisposable
             ResilienceContextPool.Shared.Return(context);
         }
 
+        return Finish(operation, outcome, cancellationToken);
+    }
+
+    private L2Result<T> Finish<T>(string operation, Outcome<T> outcome, CancellationToken cancellationToken)
+    {
         if (outcome.Exception is not { } exception)
         {
             return new L2Result<T>(outcome.Result!);
