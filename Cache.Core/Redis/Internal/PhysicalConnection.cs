@@ -53,6 +53,11 @@ internal sealed class PhysicalConnection : IAsyncDisposable, IThreadPoolWorkItem
     // The read that the read loop waits for, handed to OnReadCompleted.
     private ValueTask<ReadResult> _read;
 
+    // Commands enqueued since the FIFO was last found empty (guarded by _writeLock). When the FIFO is empty and the
+    // period before held one command, a lone caller is going back and forth; when it held many, the read that
+    // emptied the FIFO has just woken many callers, whose commands should go out together.
+    private int _busyPeriodCommands;
+
     private PhysicalConnection(
         DnsEndPoint endpoint, Socket socket, Stream stream, RedisConnectionOptions options, TimeProvider time, ILogger logger, Action<RedisReply>? pushHandler)
     {
@@ -362,7 +367,7 @@ internal sealed class PhysicalConnection : IAsyncDisposable, IThreadPoolWorkItem
     {
         var now = _time.GetTimestamp();
         var op = PendingCommand.Rent(command.Name, now, timeout, now + (long)(timeout.TotalSeconds * _time.TimestampFrequency), awaited);
-        bool idle;
+        var solo = false;
         lock (_writeLock)
         {
             if (_closed)
@@ -381,7 +386,13 @@ internal sealed class PhysicalConnection : IAsyncDisposable, IThreadPoolWorkItem
                         $"{_pending.Count} commands already wait for replies from {_endpointText} (MaxPendingCommands); the server is not keeping up.");
                 }
 
-                idle = _pending.Count == 0;
+                if (_pending.Count == 0)
+                {
+                    solo = _busyPeriodCommands <= 1;
+                    _busyPeriodCommands = 0;
+                }
+
+                _busyPeriodCommands++;
                 _pending.Enqueue(op);
             }
 
@@ -401,10 +412,11 @@ internal sealed class PhysicalConnection : IAsyncDisposable, IThreadPoolWorkItem
             _writing = true;
         }
 
-        if (idle)
+        if (solo)
         {
-            // Nothing else in flight: send now, from this thread, rather than wake another to do it. Under load
-            // (commands in flight) the work item below batches the callers' commands into one write instead.
+            // A lone caller: send now, from this thread, rather than wake another to do it. Otherwise commands are
+            // in flight, or a read that answered many has just woken their callers, and the work item batches what
+            // they send into one write (sending the first one alone would halve the batches).
             _ = DrainAsync(fromCaller: true);
         }
         else
