@@ -28,7 +28,7 @@ public sealed class RedisClientTool : IMeasuringTool
     public string Name => "redis-client";
 
     /// <inheritdoc />
-    public string Description => "1 KiB GET throughput and p50 latency of the Redis client vs redis-benchmark, one run";
+    public string Description => "1 KiB GET throughput and p50 latency of the Redis client vs redis-benchmark, alternating rounds";
 
     /// <inheritdoc />
     public async Task<int> RunAsync(string[] args)
