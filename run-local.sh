@@ -256,12 +256,7 @@ redis_cs="127.0.0.1:${port[redis]},password=$redis_password"
 start_part redis "$run_dir/redis" redis-server "$run_dir/redis/redis.conf"
 wait_healthy 0 redis_ping "${port[redis]}" "$redis_password"
 
-# ---- The cache's Redis tier (L2): the one place to change when it lands ----------------------------------------
-# Until Cache.Core's L2 tier is merged the cache refuses a Redis connection string (NotSupportedException),
-# so Redis carries the rollout state only (Rollout__RedisConnectionString). Once the cache accepts it, set
-# cache_l2=true: every replica then also gets ConnectionStrings__cache, as the AppHost gives it.
-cache_l2=false
-
+# ---- Redis carries the rollout state and the cache's L2 tier, as the AppHost's ConnectionStrings__cache does --------
 # Every .NET part logs its own events; ASP.NET Core's per-request lines would drown them.
 quiet_requests=("Logging__LogLevel__Microsoft.AspNetCore=Warning" "Logging__LogLevel__System.Net.Http.HttpClient=Warning")
 
@@ -280,10 +275,9 @@ api_env=(
   Origin__BaseUrl="$store_url/"
   Admin__ApiKey="$admin_key"
   Rollout__InitialPhase="$phase"
-  Rollout__RedisConnectionString="$redis_cs"
+  ConnectionStrings__cache="$redis_cs"
   OTEL_SERVICE_NAME=api
 )
-[ "$cache_l2" = true ] && api_env+=(ConnectionStrings__cache="$redis_cs")
 for replica in api-1 api-2; do
   start_part "$replica" "$api_dir" env "${quiet_requests[@]}" "${api_env[@]}" \
     ASPNETCORE_URLS="http://127.0.0.1:${port[$replica]}" \
@@ -376,8 +370,7 @@ if command -v grafana-server >/dev/null 2>&1; then
   wait_healthy 6 http_ok "$grafana_url/api/health"
 fi
 
-redis_role="rollout state"
-[ "$cache_l2" = true ] && redis_role="rollout state and the cache's L2"
+redis_role="rollout state and the cache's L2"
 
 # ---- Ready ------------------------------------------------------------------------------------------------------------
 {

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds and tests OptimizedCache. On Debian/Ubuntu it installs the servers the tests run for real
-# (redis-server, prometheus with promtool, openssl) when they are missing; elsewhere it names them.
+# (redis-server, prometheus with promtool, openssl, chromium, curl) when they are missing; elsewhere it names them.
 # Ends with one line: "tests: N passed, N failed, N skipped", summed over every test project.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -11,6 +11,7 @@ command -v prometheus >/dev/null 2>&1 || need_packages+=(prometheus)
 command -v promtool >/dev/null 2>&1 || need_packages+=(prometheus)
 command -v openssl >/dev/null 2>&1 || need_packages+=(openssl)
 command -v chromium >/dev/null 2>&1 || need_packages+=(chromium)
+command -v curl >/dev/null 2>&1 || need_packages+=(curl)
 if [ ${#need_packages[@]} -gt 0 ]; then
   mapfile -t need_packages < <(printf '%s\n' "${need_packages[@]}" | sort -u)
   if command -v apt-get >/dev/null 2>&1 && { [ "$(id -u)" = 0 ] || command -v sudo >/dev/null 2>&1; }; then

@@ -45,10 +45,16 @@ public static class OptimizedCacheMetrics
     /// <summary>Gauge of the L2 circuit breaker: 0 closed, 1 half-open, 2 open.</summary>
     public const string L2CircuitState = "optimizedcache.l2.circuit.state";
 
+    /// <summary>
+    /// Counter of L2 entries read but unusable (counted as misses), by <see cref="ReasonTag"/>: <c>corrupt</c>,
+    /// <c>unknown_version</c>, <c>unknown_codec</c>, <c>codec_unavailable</c>, <c>too_large</c>, <c>decompression_failed</c>.
+    /// </summary>
+    public const string L2Unreadable = "optimizedcache.l2.unreadable";
+
     /// <summary>Counter of invalidations by <see cref="KindTag"/> and <see cref="SourceTag"/>.</summary>
     public const string Invalidations = "optimizedcache.invalidations";
 
-    /// <summary>Tag: <c>l1</c> or <c>l2</c>.</summary>
+    /// <summary>Tag: <c>l1</c> or <c>l2</c> (requests); <c>l1</c>, <c>l2</c> or <c>origin</c> (durations).</summary>
     public const string TierTag = "tier";
 
     /// <summary>Tag: <c>hit</c> or <c>miss</c>.</summary>
@@ -63,7 +69,7 @@ public static class OptimizedCacheMetrics
     /// <summary>Tag: <c>capacity</c>, <c>expired</c>, <c>memory_pressure</c> or <c>removed</c>.</summary>
     public const string ReasonTag = "reason";
 
-    /// <summary>Tag: the codec name.</summary>
+    /// <summary>Tag: the codec name (<c>lz4</c>, <c>zstd</c>, <c>brotli</c>, <c>deflate</c>), or <c>none</c> for values stored raw.</summary>
     public const string CodecTag = "codec";
 
     /// <summary>Tag: <c>get</c>, <c>set</c>, <c>remove</c> or <c>invalidate</c>.</summary>

@@ -6,6 +6,8 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using OptimizedCache.Cache.Core.Internal;
+using OptimizedCache.Cache.Core.Internal.Invalidation;
+using OptimizedCache.Cache.Core.Redis;
 
 namespace OptimizedCache.Cache.Core;
 
@@ -62,13 +64,12 @@ public sealed partial class OptimizedHybridCache : HybridCache, IDisposable
         _maximumPayloadBytes = (int)Math.Min(_options.MaximumPayloadBytes, int.MaxValue);
         _timestampsPerTick = (double)_time.TimestampFrequency / TimeSpan.TicksPerSecond;
 
-        // The L2 tier (Redis) is wired by the L2 partial; until then a configured connection string is refused
-        // rather than silently ignored.
-        _l2 = null;
-        if (_options.RedisConnectionString is not null)
-        {
-            throw new NotSupportedException("RedisConnectionString is set, but this build of the cache has no L2 tier; remove the setting to run L1 only.");
-        }
+        _meter = services.GetService<IMeterFactory>()?.Create(OptimizedCacheMetrics.MeterName) ?? new Meter(OptimizedCacheMetrics.MeterName);
+        _ownsMeter = services.GetService<IMeterFactory>() is null;
+
+        // L1 + L2 when a Redis connection string is configured (the L2 partial); L1 only otherwise. Connecting
+        // happens in the background: start-up never waits for or fails on Redis.
+        _l2 = _options.RedisConnectionString is { } connectionString ? CreateDistributedTier(connectionString, services) : null;
 
         var defaults = _options.DefaultEntryOptions;
         _hardFlags = _l2 is null ? HybridCacheEntryFlags.DisableDistributedCache : HybridCacheEntryFlags.None;
@@ -91,11 +92,15 @@ public sealed partial class OptimizedHybridCache : HybridCache, IDisposable
             {
                 _topKeys.Record(entry.Key, hit: true, TopKeysHitSampling);
             }
+
+            // L1 hits count as accesses for the adaptive L2 TTL (hot keys live longer in L2 too)
+            DistributedTier?.Ttl.RecordAccess(entry.Key);
         };
 
-        _meter = services.GetService<IMeterFactory>()?.Create(OptimizedCacheMetrics.MeterName) ?? new Meter(OptimizedCacheMetrics.MeterName);
-        _ownsMeter = services.GetService<IMeterFactory>() is null;
         CreateInstruments();
+
+        // dependency rules, the outage queue and the coherence channel over the L2 tier's Redis connection
+        InitializeInvalidation(Redis);
         StartMaintenance();
     }
 
@@ -161,46 +166,66 @@ public sealed partial class OptimizedHybridCache : HybridCache, IDisposable
     }
 
     /// <inheritdoc />
+    /// <remarks>
+    /// Removes the key from this L1 at once, unlinks it in Redis and has every other replica drop its L1 copy
+    /// (OptimizedHybridCache.Invalidation.cs). With Redis unavailable the L2 part is queued and replayed; the call
+    /// does not fail.
+    /// </remarks>
     public override ValueTask RemoveAsync(string key, CancellationToken cancellationToken = default)
     {
         ValidateKey(key);
-        var start = _time.GetTimestamp();
-        _l1.Remove(key, EvictionReason.Removed);
-        _invalidations.Add(1, new(OptimizedCacheMetrics.KindTag, "key"), new(OptimizedCacheMetrics.SourceTag, "local"));
-        RecordDuration(Operation.RemoveL1, start);
-        return _l2 is null ? default : _l2.RemoveAsync(key, cancellationToken);
+        return RemoveKeysAsync([key], cancellationToken);
     }
 
     /// <inheritdoc />
     public override async ValueTask RemoveAsync(IEnumerable<string> keys, CancellationToken cancellationToken = default)
     {
-        // null is treated as empty, as the abstraction asks
+        // null is treated as empty, as the abstraction asks; every key is validated before anything is removed
+        var all = new List<string>();
         foreach (var key in keys ?? [])
         {
-            await RemoveAsync(key, cancellationToken).ConfigureAwait(false);
+            ValidateKey(key);
+            all.Add(key);
+        }
+
+        for (var i = 0; i < all.Count; i += InvalidationMessage.MaximumItems)
+        {
+            await RemoveKeysAsync(all.GetRange(i, Math.Min(InvalidationMessage.MaximumItems, all.Count - i)), cancellationToken).ConfigureAwait(false);
         }
     }
 
     /// <inheritdoc />
+    /// <remarks>
+    /// The tag's invalidation time is recorded in this L1 and written once to Redis; entries carrying the tag are
+    /// checked lazily at read, so the cost is O(1) however many entries carry it. <c>*</c> invalidates everything
+    /// (<see cref="ClearAsync"/>). Every other replica applies it to its L1 through the invalidation channel.
+    /// </remarks>
     public override ValueTask RemoveByTagAsync(string tag, CancellationToken cancellationToken = default)
     {
         ValidateTag(tag, allowWildcard: true);
-        var start = _time.GetTimestamp();
-        InvalidateTagLocally(tag, start);
-        RecordDuration(Operation.InvalidateL1, start);
-        return _l2 is null ? default : _l2.RemoveByTagAsync(tag, _time.GetUtcNow().UtcTicks, cancellationToken);
+        return RemoveTagsAsync([tag], cancellationToken);
     }
 
     /// <inheritdoc />
     public override async ValueTask RemoveByTagAsync(IEnumerable<string> tags, CancellationToken cancellationToken = default)
     {
+        var all = new List<string>();
         foreach (var tag in tags ?? [])
         {
-            await RemoveByTagAsync(tag, cancellationToken).ConfigureAwait(false);
+            ValidateTag(tag, allowWildcard: true);
+            if (!all.Contains(tag))
+            {
+                all.Add(tag);
+            }
+        }
+
+        for (var i = 0; i < all.Count; i += InvalidationMessage.MaximumItems)
+        {
+            await RemoveTagsAsync(all.GetRange(i, Math.Min(InvalidationMessage.MaximumItems, all.Count - i)), cancellationToken).ConfigureAwait(false);
         }
     }
 
-    /// <summary>Stops the maintenance timer and releases the meter when the cache owns it.</summary>
+    /// <summary>Stops the maintenance timer, closes the Redis connection and releases the meter when the cache owns it.</summary>
     public void Dispose()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0)
@@ -209,6 +234,8 @@ public sealed partial class OptimizedHybridCache : HybridCache, IDisposable
         }
 
         _maintenanceTimer?.Dispose();
+        DisposeInvalidation();
+        DisposeDistributedTier();
         if (_ownsMeter)
         {
             _meter.Dispose();

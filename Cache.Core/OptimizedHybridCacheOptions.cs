@@ -65,6 +65,46 @@ public sealed class OptimizedHybridCacheOptions
     /// <value>null (L1 only, the embedded default).</value>
     public string? RedisConnectionString { get; set; }
 
+    /// <summary>Timeouts and circuit breaker of the L2 (Redis) calls.</summary>
+    /// <value>1 s timeout; the circuit opens at 50% failures over 5 s (at least 10 calls) for 2 s.</value>
+    public DistributedCacheResilienceOptions Resilience { get; } = new();
+
+    /// <summary>
+    /// The longest an entry lives in L2 whatever its expiration (explicit or adaptive), and how long a tag's
+    /// invalidation time is kept in Redis: because no entry outlives it, an invalidated entry is never revived by
+    /// its tag time expiring first.
+    /// </summary>
+    /// <value>7 days.</value>
+    public TimeSpan L2MaximumExpiration { get; set; } = TimeSpan.FromDays(7);
+
+    /// <summary>
+    /// How long a tag invalidation time read from Redis is trusted before it is read again. Entries read from L2 are
+    /// checked against their tags' times; this bounds how late another replica's <c>RemoveByTagAsync</c> may be
+    /// noticed by an L2 read when the invalidation message itself was missed.
+    /// </summary>
+    /// <value>1 second.</value>
+    public TimeSpan TagTimeRefreshInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>How many tag invalidation times read from Redis are kept locally (the least recently read go first).</summary>
+    /// <value>10,000.</value>
+    public int MaximumCachedTagTimes { get; set; } = 10_000;
+
+    /// <summary>
+    /// TTL multiplier per data type (the names of <see cref="DataTypePrefixes"/>) in the adaptive L2 TTL; a data type
+    /// not listed gets 1.0.
+    /// </summary>
+    /// <value><c>product</c> 1.5, <c>inventory</c> 0.5, <c>customer</c> 2.0.</value>
+    public IDictionary<string, double> DataTypeTtlMultipliers { get; } = new Dictionary<string, double>(StringComparer.Ordinal)
+    {
+        ["product"] = 1.5,
+        ["inventory"] = 0.5,
+        ["customer"] = 2.0,
+    };
+
+    /// <summary>The adaptive TTL's jitter: L2 TTLs spread within ± this fraction (the same for a key on every replica).</summary>
+    /// <value>0.1.</value>
+    public double TtlVariationFactor { get; set; } = 0.1;
+
     /// <summary>
     /// Key prefixes mapped to data types (<c>product:</c> → <c>product</c>): the data type labels statistics and
     /// metrics and selects per-type policies. A key matching no prefix has the data type <c>other</c>.
@@ -79,6 +119,23 @@ public sealed class OptimizedHybridCacheOptions
         ["order:"] = "order",
         ["recommendation:"] = "recommendation",
     };
+
+    /// <summary>
+    /// Dependency rules: for each entity type, the tag templates a change to one entity invalidates
+    /// (<c>product</c> → <c>catalog:product:{id}</c>, <c>inventory:{id}</c>, <c>recommendations:product:{id}</c>).
+    /// <c>{name}</c> placeholders are filled from the values given to
+    /// <see cref="OptimizedHybridCache.InvalidateDependentsAsync(string, string, CancellationToken)"/>. At most 256
+    /// entity types, 32 templates each, 4 placeholders and 256 characters per template.
+    /// </summary>
+    /// <value>Empty: no rules.</value>
+    public IDictionary<string, string[]> DependencyRules { get; set; } = new Dictionary<string, string[]>(StringComparer.Ordinal);
+
+    /// <summary>
+    /// How many invalidated keys, tags and patterns may wait for Redis while it is unavailable; past it the queue is
+    /// replaced by one global invalidation ("everything before now is stale") applied when Redis is back.
+    /// </summary>
+    /// <value>10,000.</value>
+    public int InvalidationQueueCapacity { get; set; } = 10_000;
 
     /// <summary>How many keys the hot-key statistics follow (Space-Saving); keys appear only in the stats API.</summary>
     /// <value>100.</value>

@@ -79,29 +79,12 @@ public sealed partial class InvalidationOptions
         return null;
     }
 
-    /// <summary>The tags a change invalidates.</summary>
-    public IReadOnlyList<string> TagsFor(string entity, IReadOnlyDictionary<string, IReadOnlyList<string>> values)
-    {
-        if (!EffectiveRules.TryGetValue(entity, out var templates))
-        {
-            return [];
-        }
-
-        var tags = new List<string>();
-        foreach (var template in templates)
-        {
-            var expanded = new List<string> { template };
-            foreach (Match m in PlaceholderPattern().Matches(template))
-            {
-                var replacements = values.GetValueOrDefault(m.Groups[1].Value) ?? [];
-                expanded = [.. expanded.SelectMany(t => replacements.Select(r => t.Replace(m.Value, r, StringComparison.Ordinal)))];
-            }
-
-            tags.AddRange(expanded);
-        }
-
-        return [.. tags.Distinct(StringComparer.Ordinal)];
-    }
+    /// <summary>
+    /// The rules in force (configured ones replacing the defaults of the entities they name), as the cache's
+    /// <see cref="OptimizedCache.Cache.Core.OptimizedHybridCacheOptions.DependencyRules"/>: the cache expands and
+    /// applies them (<c>InvalidateDependentsAsync</c>), so there is one invalidation mechanism.
+    /// </summary>
+    public IReadOnlyDictionary<string, string[]> Effective => EffectiveRules;
 
     [GeneratedRegex(@"\{([A-Za-z]+)\}")]
     private static partial Regex PlaceholderPattern();

@@ -1,7 +1,7 @@
 using Microsoft.Extensions.Caching.Hybrid;
-using Microsoft.Extensions.Options;
 using OptimizedCache.Api.Origin;
 using OptimizedCache.Api.Telemetry;
+using OptimizedCache.Cache.Core;
 
 namespace OptimizedCache.Api.Caching;
 
@@ -12,10 +12,9 @@ namespace OptimizedCache.Api.Caching;
 /// queues and replays what could not reach Redis).
 /// </summary>
 public sealed class StoreCache(
-    HybridCache cache,
+    OptimizedHybridCache cache,
     IStoreOrigin origin,
     ApiMetrics metrics,
-    IOptions<InvalidationOptions> invalidation,
     ILogger<StoreCache> logger)
 {
     /// <summary>Reads through the cache (cached path) or straight from the origin (bypass).</summary>
@@ -79,29 +78,25 @@ public sealed class StoreCache(
         T value,
         CancellationToken cancellationToken)
     {
-        var tags = invalidation.Value.TagsFor(entity, values);
         var writeThrough = request.UseCache && request.WriteThrough && writeThroughEntry is not null;
         try
         {
-            foreach (var tag in tags)
+            // The cache's dependency rules (configured from InvalidationOptions) say what the change invalidates.
+            if (writeThrough)
             {
                 // The written entry is replaced below, so its own tags are not invalidated: an invalidation
                 // stamped at the same instant as the new entry could otherwise hide it.
-                if (writeThrough && writeThroughEntry!.Tags.Contains(tag))
-                {
-                    continue;
-                }
-
-                await cache.RemoveByTagAsync(tag, cancellationToken);
-            }
-
-            if (writeThrough)
-            {
+                var tags = cache.GetDependentTags(entity, values).Where(t => !writeThroughEntry!.Tags.Contains(t)).ToList();
+                await cache.RemoveByTagAsync(tags, cancellationToken);
                 await cache.SetAsync(writeThroughEntry!.Key, value, writeThroughEntry.Options, writeThroughEntry.Tags, cancellationToken);
             }
-            else if (writeThroughEntry is not null)
+            else
             {
-                await cache.RemoveAsync(writeThroughEntry.Key, cancellationToken);
+                await cache.InvalidateDependentsAsync(entity, values, cancellationToken);
+                if (writeThroughEntry is not null)
+                {
+                    await cache.RemoveAsync(writeThroughEntry.Key, cancellationToken);
+                }
             }
         }
         catch (Exception e) when (e is not OperationCanceledException)
@@ -111,7 +106,7 @@ public sealed class StoreCache(
     }
 
     /// <summary>Drops every entry (L1 on every replica and L2).</summary>
-    public ValueTask ClearAsync(CancellationToken cancellationToken) => cache.RemoveByTagAsync("*", cancellationToken);
+    public ValueTask ClearAsync(CancellationToken cancellationToken) => cache.ClearAsync(cancellationToken);
 
     private async ValueTask<T> CallOriginAsync<TArg, T>(
         string? endpoint, bool cached, TArg arg, Func<IStoreOrigin, TArg, CancellationToken, ValueTask<T>> fetch, CancellationToken cancellationToken)

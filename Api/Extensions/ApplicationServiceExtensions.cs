@@ -8,6 +8,7 @@ using OptimizedCache.Api.Caching;
 using OptimizedCache.Api.Origin;
 using OptimizedCache.Api.Rollout;
 using OptimizedCache.Api.Telemetry;
+using OptimizedCache.Cache.Core;
 
 namespace Microsoft.Extensions.Hosting;
 
@@ -67,6 +68,14 @@ public static class ApplicationServiceExtensions
         // The cache: L1 in process, L2 in Redis when ConnectionStrings:cache is set.
         var cacheRedis = builder.Configuration.GetConnectionString("cache");
         services.AddOptimizedHybridCache(o => o.RedisConnectionString = string.IsNullOrEmpty(cacheRedis) ? null : cacheRedis);
+        // The Api's dependency rules (Invalidation:Rules over the defaults) are the cache's: writes say what changed.
+        services.AddOptions<OptimizedHybridCacheOptions>().Configure<IOptions<InvalidationOptions>>((o, invalidation) =>
+        {
+            foreach (var (entity, templates) in invalidation.Value.Effective)
+            {
+                o.DependencyRules[entity] = templates;
+            }
+        });
         services.TryAddSingleton<ICacheStatisticsSource, OptimizedCacheStatistics>();
         services.AddSingleton<ApiMetrics>();
         services.AddSingleton<RolloutCoordinator>();

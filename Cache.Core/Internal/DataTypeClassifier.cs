@@ -1,8 +1,10 @@
 namespace OptimizedCache.Cache.Core.Internal;
 
 /// <summary>
-/// Maps a key to its data type by the configured prefixes (longest first). Index 0 is <c>other</c>; the set is
-/// fixed at start-up, so every tag value made from it is bounded.
+/// Maps a key to its data type by the configured prefixes (longest first, ordinal, as keys are compared). Index 0 is
+/// <c>other</c>; the set is fixed at start-up, so every tag value made from it is bounded. The one classifier of the
+/// cache: statistics, metrics, the adaptive TTL (<see cref="AdaptiveTtlCalculator"/>) and the compression policy's
+/// per-type state all see the same data type for a key.
 /// </summary>
 internal sealed class DataTypeClassifier
 {
@@ -27,6 +29,10 @@ internal sealed class DataTypeClassifier
         _prefixes = [.. list];
         Names = [.. names];
     }
+
+    /// <summary>A classifier whose prefixes are the names followed by <c>:</c> (<c>product</c> classifies <c>product:42</c>).</summary>
+    public static DataTypeClassifier FromNames(IEnumerable<string> names) =>
+        new(names.Distinct(StringComparer.Ordinal).ToDictionary(n => n + ":", n => n, StringComparer.Ordinal));
 
     /// <summary>Data type names by index; index 0 is <c>other</c>.</summary>
     public string[] Names { get; }

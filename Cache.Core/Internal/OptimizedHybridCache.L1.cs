@@ -153,6 +153,12 @@ public sealed partial class OptimizedHybridCache
             }
         }
 
+        if ((writeL1 || writeL2) && (IsInvalidatedSince(key, createdAt) || _tags.IsInvalid(createdAt, tags)))
+        {
+            // an invalidation overtook this value while it was being produced: return it, cache nothing
+            return immutable ? null : payload;
+        }
+
         if (writeL1)
         {
             var now = _time.GetTimestamp();
@@ -174,7 +180,8 @@ public sealed partial class OptimizedHybridCache
 
         if (writeL2 && payload is not null)
         {
-            l2Write = _l2!.SetAsync(key, payload, dataType, OverallExpiration(options), tags, flags, CancellationToken.None);
+            var createdAtUtc = _time.GetUtcNow() - _time.GetElapsedTime(createdAt);
+            l2Write = _l2!.SetAsync(key, payload, dataType, OverallExpiration(options), options?.Expiration is not null, tags, createdAtUtc, flags, CancellationToken.None);
         }
 
         return immutable ? null : payload;

@@ -50,6 +50,13 @@ public sealed partial class OptimizedHybridCache
             var flight = new Flight<T>(this, flightKey, dataType, ValidateTags(tags), options, now, isRefresh: false);
             if (_flights.TryAdd(flightKey, flight))
             {
+                if (!cancellationToken.CanBeCanceled)
+                {
+                    // A starter that cannot walk away awaits the run itself: its continuation runs where the run
+                    // ends (no thread-pool hop through the outcome's completion source, which joiners use).
+                    return flight.RunAndWaitAsync(state, factory);
+                }
+
                 Start(flight, state, factory, cancellationToken);
                 return flight.WaitAsync(cancellationToken);
             }
@@ -101,11 +108,21 @@ public sealed partial class OptimizedHybridCache
     /// Steps 4 and 5 of the read path: an L2 hit is deserialized and, unless the flags say not to, fills L1 for
     /// the local expiration but never beyond the entry's remaining overall lifetime. Only called with an L2 tier.
     /// </summary>
-    private async ValueTask<(bool Found, T Value, byte[]? Payload)> TryReadL2Async<T>(
+    private async ValueTask<(bool Found, T Value, ReadOnlyMemory<byte>? Payload)> TryReadL2Async<T>(
         string key, int dataType, HybridCacheEntryFlags flags, HybridCacheEntryOptions? options, CancellationToken cancellationToken)
     {
+        var readStarted = _time.GetTimestamp();
         var hit = await _l2!.GetAsync(key, dataType, cancellationToken).ConfigureAwait(false);
         if (hit is null)
+        {
+            _counters.Increment(dataType, CounterKind.L2Miss);
+            return default;
+        }
+
+        // An invalidation this instance saw while the read was in flight (a removal or pattern that may have reached
+        // Redis after the GET), or a tag time it knows and the tier's copy does not show yet: such a hit is a miss.
+        if (IsInvalidatedSince(key, readStarted)
+            || _tags.IsInvalid(_time.GetTimestamp() - ToTimestampSpan(_time.GetUtcNow() - hit.CreatedAt), hit.Tags))
         {
             _counters.Increment(dataType, CounterKind.L2Miss);
             return default;
@@ -124,7 +141,8 @@ public sealed partial class OptimizedHybridCache
         }
 
         _counters.Increment(dataType, CounterKind.L2Hit);
-        var payload = ImmutableTypeCache<T>.IsImmutable ? null : hit.Payload.ToArray();
+        // mutable types: joined callers deserialize their own copies from the payload (no copy needed for that)
+        ReadOnlyMemory<byte>? payload = ImmutableTypeCache<T>.IsImmutable ? (ReadOnlyMemory<byte>?)null : hit.Payload;
         if ((flags & HybridCacheEntryFlags.DisableLocalCacheWrite) == 0)
         {
             var now = _time.GetTimestamp();
@@ -138,7 +156,7 @@ public sealed partial class OptimizedHybridCache
                 var refreshAt = _options.EagerRefreshThreshold >= 1 ? long.MaxValue : now + (long)(lifetime * _options.EagerRefreshThreshold);
                 var weight = hit.Payload.Length + EntryOverheadBytes + (key.Length * 2L) + hit.Tags.Sum(t => 48L + (t.Length * 2L));
                 _l1.Set(new L1Entry(
-                    key, typeof(T), payload is null ? value : null, payload, weight,
+                    key, typeof(T), payload is null ? value : null, payload?.ToArray(), weight,
                     new EntryTimes(createdAt, expiresAt, refreshAt, expiresAt + ToTimestampSpan(_options.FailSafeMaxStaleness)), hit.Tags, dataType));
             }
         }
@@ -164,7 +182,13 @@ public sealed partial class OptimizedHybridCache
         private int _callers;
 
         /// <summary>A flight's result: the value, and for mutable types the payload each caller deserializes.</summary>
-        private readonly record struct Outcome(T Value, byte[]? Payload);
+        /// <remarks>
+        /// <paramref name="ValueIsPrivate"/>: the value was made for this flight and nobody else holds it (an L2 read
+        /// deserialized it), so the first caller may take it instead of deserializing another copy.
+        /// </remarks>
+        private readonly record struct Outcome(T Value, ReadOnlyMemory<byte>? Payload, bool ValueIsPrivate = false);
+
+        private int _privateValueTaken;
 
         public Flight(OptimizedHybridCache cache, FlightKey key, int dataType, string[] tags, HybridCacheEntryOptions? options, long createdAt, bool isRefresh)
         {
@@ -206,6 +230,19 @@ public sealed partial class OptimizedHybridCache
 
         private async ValueTask<T> WaitUncancellableAsync(Task<Outcome> task) => Resolve(await task.ConfigureAwait(false));
 
+        /// <summary>Runs the flight and returns its outcome to the starter (which has no cancellation token).</summary>
+        public ValueTask<T> RunAndWaitAsync<TState>(TState state, Func<TState, CancellationToken, ValueTask<T>> factory)
+        {
+            var run = RunAsync(state, factory);
+            return run.IsCompleted ? WaitAsync(CancellationToken.None) : AwaitRunAsync(run);
+        }
+
+        private async ValueTask<T> AwaitRunAsync(Task run)
+        {
+            await run.ConfigureAwait(false);
+            return await WaitAsync(CancellationToken.None).ConfigureAwait(false); // completed by the run: no wait
+        }
+
         private async ValueTask<T> WaitCancellableAsync(Task<Outcome> task, CancellationToken cancellationToken)
         {
             Outcome outcome;
@@ -233,10 +270,11 @@ public sealed partial class OptimizedHybridCache
             }
         }
 
-        // Immutable types share the instance; mutable ones get a fresh copy per caller from the payload.
+        // Immutable types share the instance; mutable ones get a fresh copy per caller from the payload (the first
+        // caller of an L2 read takes the copy the read deserialized).
         private T Resolve(Outcome outcome)
         {
-            if (outcome.Payload is { } payload)
+            if (outcome.Payload is { } payload && !(outcome.ValueIsPrivate && Interlocked.Exchange(ref _privateValueTaken, 1) == 0))
             {
                 return _cache._serializers.Get<T>().Deserialize(new System.Buffers.ReadOnlySequence<byte>(payload));
             }
@@ -257,7 +295,7 @@ public sealed partial class OptimizedHybridCache
                     && await cache.TryReadL2Async<T>(_key.Key, _dataType, flags, _options, _cancellation.Token).ConfigureAwait(false) is { Found: true } fromL2)
                 {
                     tier = "l2";
-                    Complete(new Outcome(fromL2.Value, fromL2.Payload));
+                    Complete(new Outcome(fromL2.Value, fromL2.Payload, ValueIsPrivate: true));
                     return;
                 }
 
@@ -296,8 +334,12 @@ public sealed partial class OptimizedHybridCache
                 }
 
                 var payload = cache.Store(_key.Key, value, flags, _options, _tags, _createdAt, _dataType, out var l2Write);
-                Complete(new Outcome(value, payload));
-                await l2Write.ConfigureAwait(false);
+                Complete(new Outcome(value, payload is null ? (ReadOnlyMemory<byte>?)null : payload));
+                if (!l2Write.IsCompletedSuccessfully)
+                {
+                    // callers have their value: the L2 write finishes on its own (it never throws for Redis trouble)
+                    _ = ObserveAsync(l2Write);
+                }
             }
             catch (Exception ex)
             {
@@ -307,6 +349,18 @@ public sealed partial class OptimizedHybridCache
             {
                 // (the token source has no timer, so it is left to the GC: a late caller may still cancel it)
                 cache.RecordDuration(tier == "l2" ? Operation.GetL2 : Operation.GetOrigin, started);
+            }
+        }
+
+        private static async Task ObserveAsync(ValueTask write)
+        {
+            try
+            {
+                await write.ConfigureAwait(false);
+            }
+            catch (Exception)
+            {
+                // nothing to report to: the L2 tier counts and logs its own failures
             }
         }
 

@@ -112,6 +112,54 @@ internal sealed class OptimizedHybridCacheOptionsValidator : IValidateOptions<Op
             failures.Add($"MaximumTrackedTags must be between 16 and 10000000; it is {options.MaximumTrackedTags}.");
         }
 
+        failures.AddRange(options.Resilience.Validate());
+        if (options.L2MaximumExpiration < TimeSpan.FromSeconds(1) || options.L2MaximumExpiration > TimeSpan.FromDays(365))
+        {
+            failures.Add($"L2MaximumExpiration must be between 1 second and 365 days; it is {options.L2MaximumExpiration}.");
+        }
+
+        if (options.TagTimeRefreshInterval < TimeSpan.FromMilliseconds(10) || options.TagTimeRefreshInterval > TimeSpan.FromHours(1))
+        {
+            failures.Add($"TagTimeRefreshInterval must be between 10 ms and 1 hour; it is {options.TagTimeRefreshInterval}.");
+        }
+
+        if (options.MaximumCachedTagTimes is < 16 or > 10_000_000)
+        {
+            failures.Add($"MaximumCachedTagTimes must be between 16 and 10000000; it is {options.MaximumCachedTagTimes}.");
+        }
+
+        if (!(options.TtlVariationFactor is >= 0 and <= 0.5))
+        {
+            failures.Add($"TtlVariationFactor must be between 0 and 0.5; it is {options.TtlVariationFactor}.");
+        }
+
+        foreach (var (dataType, multiplier) in options.DataTypeTtlMultipliers)
+        {
+            if (string.IsNullOrWhiteSpace(dataType) || dataType.Length > 64 || !double.IsFinite(multiplier) || multiplier <= 0 || multiplier > 100)
+            {
+                failures.Add($"DataTypeTtlMultipliers['{dataType}'] must name a data type of 1 to 64 characters with a multiplier above 0 and at most 100; it is {multiplier}.");
+            }
+        }
+
+        if (options.RedisConnectionString is { Length: > 0 } connectionString && !string.IsNullOrWhiteSpace(connectionString))
+        {
+            try
+            {
+                OptimizedCache.Cache.Core.Redis.RedisConnectionOptions.Parse(connectionString).Validate();
+            }
+            catch (ArgumentException ex)
+            {
+                // the parser's messages name the option, never the password's value
+                failures.Add($"RedisConnectionString is invalid: {ex.Message}");
+            }
+        }
+
+        failures.AddRange(Invalidation.DependencyRuleSet.Validate(options.DependencyRules));
+        if (options.InvalidationQueueCapacity is < 16 or > 10_000_000)
+        {
+            failures.Add($"InvalidationQueueCapacity must be between 16 and 10000000; it is {options.InvalidationQueueCapacity}.");
+        }
+
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 }

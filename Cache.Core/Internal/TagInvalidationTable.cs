@@ -18,15 +18,16 @@ internal sealed class TagInvalidationTable(int capacity, Action<string, long> fo
 
     public int Count => _tags.Count;
 
-    public bool IsInvalid(L1Entry entry)
+    public bool IsInvalid(L1Entry entry) => IsInvalid(entry.CreatedAt, entry.Tags);
+
+    /// <summary>Whether something created at <paramref name="created"/> with these tags has been invalidated since.</summary>
+    public bool IsInvalid(long created, string[] tags)
     {
-        var created = entry.CreatedAt;
         if (created <= Volatile.Read(ref _all))
         {
             return true;
         }
 
-        var tags = entry.Tags;
         for (var i = 0; i < tags.Length; i++)
         {
             if (_tags.TryGetValue(tags[i], out var invalidatedAt) && created <= invalidatedAt)

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using System.Net.Http.Json;
 using System.Text.Json;
 
@@ -26,6 +27,26 @@ public sealed class InvalidationTests
         Assert.Contains(collection.GetProperty("products").EnumerateArray(), p => p.GetProperty("title").GetString() == "Renamed Lamp");
         var page = await (await api.Client.GetAsync("/api/products?page=1&pageSize=50")).JsonAsync();
         Assert.Contains(page.GetProperty("items").EnumerateArray(), p => p.GetProperty("title").GetString() == "Renamed Lamp");
+    }
+
+    [Fact]
+    public async Task ConfiguredRulesAreTheCachesDependencyRules()
+    {
+        await using var api = await ApiHost.StartAsync(new Dictionary<string, string?>
+        {
+            ["Invalidation:Rules:inventory:0"] = "inventory:{productId}",
+            ["Invalidation:Rules:inventory:1"] = "stock-report",
+        });
+        var cache = api.Services.GetRequiredService<OptimizedCache.Cache.Core.OptimizedHybridCache>();
+
+        var values = new Dictionary<string, IReadOnlyList<string>> { ["productId"] = ["30"] };
+        Assert.Equal(["inventory:30", "stock-report"], cache.GetDependentTags("inventory", values));
+        // entities the configuration does not name keep their default rule
+        Assert.Contains("catalog:products", cache.GetDependentTags("product", new Dictionary<string, IReadOnlyList<string>>
+        {
+            ["id"] = ["1"],
+            ["collectionId"] = [],
+        }));
     }
 
     [Fact]

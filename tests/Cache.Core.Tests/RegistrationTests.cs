@@ -48,12 +48,31 @@ public sealed class RegistrationTests
     }
 
     [Fact]
-    public void AConfiguredRedisConnectionIsRefusedUntilTheL2TierIsPresentRatherThanIgnored()
+    public async Task AConfiguredRedisConnectionEnablesL2WithoutWaitingForRedisAndAddsTheHealthCheck()
     {
         var services = new ServiceCollection();
-        services.AddOptimizedHybridCache(o => o.RedisConnectionString = "localhost:6379");
-        using var provider = services.BuildServiceProvider();
+        // nothing listens on port 1: building the cache must neither fail nor wait for it
+        services.AddOptimizedHybridCache(o => o.RedisConnectionString = "127.0.0.1:1,connectTimeout=200");
+        services.AddOptimizedHybridCache();
+        await using var provider = services.BuildServiceProvider();
 
-        Assert.Throws<NotSupportedException>(() => provider.GetRequiredService<HybridCache>());
+        var cache = Assert.IsType<OptimizedHybridCache>(provider.GetRequiredService<HybridCache>());
+        Assert.True(cache.HasDistributedTier);
+        Assert.Equal("v", await cache.GetOrCreateAsync("product:1", _ => ValueTask.FromResult("v")));
+        var checks = provider.GetRequiredService<Microsoft.Extensions.Options.IOptions<Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckServiceOptions>>().Value.Registrations;
+        Assert.Single(checks, r => r.Name == OptimizedHybridCacheHealthCheck.Name);
+    }
+
+    [Fact]
+    public async Task AnInvalidRedisConnectionStringIsRefusedAtStartUp()
+    {
+        var builder = Host.CreateApplicationBuilder();
+        builder.Services.AddOptimizedHybridCache(o => o.RedisConnectionString = "127.0.0.1:6379,bogusOption=1");
+        using var host = builder.Build();
+
+        var error = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync());
+
+        Assert.Contains("RedisConnectionString", error.Message, StringComparison.Ordinal);
+        Assert.Contains("bogusOption", error.Message, StringComparison.Ordinal);
     }
 }

@@ -9,57 +9,48 @@ namespace OptimizedCache.Cache.Core.Internal;
 internal sealed class AdaptiveTtlCalculator
 {
     private readonly Dictionary<string, double>.AlternateLookup<ReadOnlySpan<char>> _multipliers;
-    private readonly Dictionary<string, string>.AlternateLookup<ReadOnlySpan<char>> _prefixes;
-    private readonly char _separator;
+    private readonly DataTypeClassifier _classifier;
     private readonly double _variationFactor;
 
-    /// <summary>Creates a calculator and its access sketch.</summary>
+    /// <summary>Creates a calculator whose data types are the multiplier table's names, as key prefixes (<c>product:</c> → <c>product</c>).</summary>
     /// <param name="options">The settings; validated here.</param>
     /// <exception cref="ArgumentException">A setting is out of range (see <see cref="AdaptiveTtlOptions.Validate"/>).</exception>
     public AdaptiveTtlCalculator(AdaptiveTtlOptions options)
+        : this(options, DataTypeClassifier.FromNames(options?.DataTypeMultipliers.Keys ?? throw new ArgumentNullException(nameof(options))))
+    {
+    }
+
+    /// <summary>
+    /// Creates a calculator that classifies keys with the cache's own <see cref="DataTypeClassifier"/>, so the data
+    /// type of a key is the same for TTL, compression, statistics and metrics.
+    /// </summary>
+    /// <param name="options">The settings; validated here.</param>
+    /// <param name="dataTypes">The key-prefix classifier.</param>
+    /// <exception cref="ArgumentException">A setting is out of range (see <see cref="AdaptiveTtlOptions.Validate"/>).</exception>
+    public AdaptiveTtlCalculator(AdaptiveTtlOptions options, DataTypeClassifier dataTypes)
     {
         ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(dataTypes);
         options.Validate();
-        var multipliers = new Dictionary<string, double>(options.DataTypeMultipliers, StringComparer.OrdinalIgnoreCase);
-        var prefixes = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
-        foreach (var name in multipliers.Keys)
-        {
-            prefixes[name] = name;
-        }
-
-        foreach (var (prefix, dataType) in options.KeyPrefixDataTypes)
-        {
-            // Map to the multiplier table's own string so every key of a type yields one canonical instance.
-            prefixes[prefix] = multipliers.Keys.FirstOrDefault(k => string.Equals(k, dataType, StringComparison.OrdinalIgnoreCase)) ?? dataType;
-        }
-
-        _multipliers = multipliers.GetAlternateLookup<ReadOnlySpan<char>>();
-        _prefixes = prefixes.GetAlternateLookup<ReadOnlySpan<char>>();
-        _separator = options.KeySeparator;
+        _multipliers = new Dictionary<string, double>(options.DataTypeMultipliers, StringComparer.OrdinalIgnoreCase).GetAlternateLookup<ReadOnlySpan<char>>();
+        _classifier = dataTypes;
         _variationFactor = options.VariationFactor;
         Sketch = new AccessFrequencySketch(options.FrequencySketchWidth, options.FrequencySketchSampleSize);
-        DataTypes = [.. prefixes.Values.Distinct(StringComparer.OrdinalIgnoreCase).Append(AdaptiveTtlOptions.OtherDataType)];
     }
 
     /// <summary>The access-frequency sketch the access multiplier reads.</summary>
     public AccessFrequencySketch Sketch { get; }
 
     /// <summary>Every data type <see cref="ResolveDataType"/> can return (configured ones plus <c>other</c>): a bounded set, safe as a metric tag.</summary>
-    public IReadOnlyList<string> DataTypes { get; }
+    public IReadOnlyList<string> DataTypes => _classifier.Names;
 
-    /// <summary>Maps a key to its data type through its prefix (<c>product:42</c> → <c>product</c>).</summary>
+    /// <summary>Maps a key to its data type through its prefix (<c>product:42</c> → <c>product</c>), with the shared classifier.</summary>
     /// <param name="key">The cache key.</param>
     /// <returns>The configured data type for the key's prefix, or <see cref="AdaptiveTtlOptions.OtherDataType"/>; never allocates.</returns>
     public string ResolveDataType(string key)
     {
         ArgumentNullException.ThrowIfNull(key);
-        var end = key.IndexOf(_separator);
-        if (end > 0 && _prefixes.TryGetValue(key.AsSpan(0, end), out var dataType))
-        {
-            return dataType;
-        }
-
-        return AdaptiveTtlOptions.OtherDataType;
+        return _classifier.Names[_classifier.Classify(key)];
     }
 
     /// <summary>Records one access to <paramref name="key"/> in the sketch.</summary>

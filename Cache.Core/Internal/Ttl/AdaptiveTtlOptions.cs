@@ -6,7 +6,7 @@ namespace OptimizedCache.Cache.Core.Internal;
 internal sealed class AdaptiveTtlOptions
 {
     /// <summary>The data type of keys whose prefix names no configured data type.</summary>
-    public const string OtherDataType = "other";
+    public const string OtherDataType = OptimizedCacheMetrics.OtherDataType;
 
     /// <summary>The most distinct data types that may be configured (they become metric tags and policy state).</summary>
     public const int MaxDataTypes = 64;
@@ -19,18 +19,6 @@ internal sealed class AdaptiveTtlOptions
         ["inventory"] = 0.5,
         ["customer"] = 2.0,
     };
-
-    /// <summary>
-    /// Key prefixes (the part before <see cref="KeySeparator"/>) mapped to data types, for prefixes that are not
-    /// themselves data-type names, e.g. <c>products → product</c>. A prefix that equals a name in
-    /// <see cref="DataTypeMultipliers"/> maps to it without an entry here.
-    /// </summary>
-    /// <value>Empty by default.</value>
-    public Dictionary<string, string> KeyPrefixDataTypes { get; set; } = new(StringComparer.OrdinalIgnoreCase);
-
-    /// <summary>The character that ends a key's data-type prefix.</summary>
-    /// <value><c>':'</c> by default (<c>product:42</c> → <c>product</c>).</value>
-    public char KeySeparator { get; set; } = ':';
 
     /// <summary>The seed's <c>ttl_variation_factor</c>: the jitter spreads TTLs within ± this fraction.</summary>
     /// <value>0.1 by default (±10%); between 0 (no jitter) and 0.5.</value>
@@ -48,9 +36,9 @@ internal sealed class AdaptiveTtlOptions
     /// <exception cref="ArgumentException">A setting is out of range; the message names it and its value.</exception>
     public void Validate()
     {
-        if (DataTypeMultipliers is null || KeyPrefixDataTypes is null)
+        if (DataTypeMultipliers is null)
         {
-            throw new ArgumentException("DataTypeMultipliers and KeyPrefixDataTypes must not be null.", nameof(DataTypeMultipliers));
+            throw new ArgumentException("DataTypeMultipliers must not be null.", nameof(DataTypeMultipliers));
         }
 
         foreach (var (dataType, multiplier) in DataTypeMultipliers)
@@ -62,21 +50,9 @@ internal sealed class AdaptiveTtlOptions
             }
         }
 
-        foreach (var (prefix, dataType) in KeyPrefixDataTypes)
+        if (DataTypeMultipliers.Count > MaxDataTypes)
         {
-            if (string.IsNullOrEmpty(prefix) || prefix.Contains(KeySeparator, StringComparison.Ordinal))
-            {
-                throw new ArgumentException($"KeyPrefixDataTypes has an empty prefix or one containing the separator '{KeySeparator}'.", nameof(KeyPrefixDataTypes));
-            }
-
-            ValidateDataTypeName(dataType, nameof(KeyPrefixDataTypes));
-        }
-
-        var distinct = new HashSet<string>(DataTypeMultipliers.Keys, StringComparer.OrdinalIgnoreCase);
-        distinct.UnionWith(KeyPrefixDataTypes.Values);
-        if (distinct.Count > MaxDataTypes)
-        {
-            throw new ArgumentException($"At most {MaxDataTypes} data types may be configured; there are {distinct.Count}.", nameof(DataTypeMultipliers));
+            throw new ArgumentException($"At most {MaxDataTypes} data types may be configured; there are {DataTypeMultipliers.Count}.", nameof(DataTypeMultipliers));
         }
 
         if (!double.IsFinite(VariationFactor) || VariationFactor is < 0 or > 0.5)

@@ -76,13 +76,20 @@ internal sealed class PendingCommand : IValueTaskSource<RedisReply>
     }
 
     /// <summary>Completes the command with its reply; false when it was already completed (timed out, cancelled).</summary>
-    public bool TrySetResult(RedisReply reply)
+    /// <param name="reply">The reply.</param>
+    /// <param name="runContinuationInline">
+    /// Run the caller's continuation on this thread, inside this call, instead of queueing it to the thread pool.
+    /// Only the read loop asks for it, and only once it no longer needs the thread (see PhysicalConnection).
+    /// </param>
+    public bool TrySetResult(RedisReply reply, bool runContinuationInline = false)
     {
         if (Interlocked.Exchange(ref _completed, 1) != 0)
         {
             return false;
         }
 
+        // Only the winner of the exchange above writes the flag, and before the signal that reads it.
+        _core.RunContinuationsAsynchronously = !runContinuationInline;
         _core.SetResult(reply);
         return true;
     }
@@ -95,6 +102,7 @@ internal sealed class PendingCommand : IValueTaskSource<RedisReply>
             return false;
         }
 
+        _core.RunContinuationsAsynchronously = true;
         _core.SetException(exception);
         return true;
     }

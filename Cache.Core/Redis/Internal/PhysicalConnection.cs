@@ -11,12 +11,13 @@ namespace OptimizedCache.Cache.Core.Redis.Internal;
 
 /// <summary>
 /// One socket to one Redis server, shared by every caller. Callers serialize their command into an in-memory pipe
-/// and enqueue a <see cref="PendingCommand"/> under one lock, so the write order is the reply order. A writer loop
-/// drains the pipe to the socket in batches; a reader loop parses replies and completes the pending commands in
-/// FIFO order. A timer fails commands past their deadline (leaving them queued so their replies are dropped)
-/// and pings an idle connection.
+/// and enqueue a <see cref="PendingCommand"/> under one lock, so the write order is the reply order. Whoever holds
+/// the write turn drains the pipe to the socket: the caller itself when the connection was idle (no hop), otherwise
+/// a thread-pool work item that sends whatever has accumulated in one write. A read loop parses replies and
+/// completes the pending commands in FIFO order. A timer fails commands past their deadline (leaving them queued
+/// so their replies are dropped) and pings an idle connection.
 /// </summary>
-internal sealed class PhysicalConnection : IAsyncDisposable
+internal sealed class PhysicalConnection : IAsyncDisposable, IThreadPoolWorkItem
 {
     private static readonly TimeSpan TickPeriod = TimeSpan.FromMilliseconds(100);
 
@@ -32,6 +33,9 @@ internal sealed class PhysicalConnection : IAsyncDisposable
     private readonly PipeReader _input;
     private readonly CancellationTokenSource _shutdown = new();
     private readonly string _endpointText;
+    private readonly RespParser _parser;
+    private readonly Action _onReadCompleted;
+    private readonly TaskCompletionSource _readLoopDone = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private Action<PhysicalConnection, Exception>? _faultHandler;
     private Exception? _fault;
     private int _faulted;
@@ -39,8 +43,20 @@ internal sealed class PhysicalConnection : IAsyncDisposable
     private long _lastRead;
     private long _lastWrite;
     private ITimer? _timer;
-    private Task _readLoop = Task.CompletedTask;
-    private Task _writeLoop = Task.CompletedTask;
+
+    // The write turn (guarded by _writeLock): whoever set _writing reads _outbound and writes to the socket until it
+    // finds nothing unsent. _unsent counts commands flushed into the pipe since the holder last looked.
+    private bool _writing;
+    private int _unsent;
+    private byte[]? _scratch;
+
+    // The read that the read loop waits for, handed to OnReadCompleted.
+    private ValueTask<ReadResult> _read;
+
+    // Commands enqueued since the FIFO was last found empty (guarded by _writeLock). When the FIFO is empty and the
+    // period before held one command, a lone caller is going back and forth; when it held many, the read that
+    // emptied the FIFO has just woken many callers, whose commands should go out together.
+    private int _busyPeriodCommands;
 
     private PhysicalConnection(
         DnsEndPoint endpoint, Socket socket, Stream stream, RedisConnectionOptions options, TimeProvider time, ILogger logger, Action<RedisReply>? pushHandler)
@@ -56,6 +72,8 @@ internal sealed class PhysicalConnection : IAsyncDisposable
         // Unbounded here: the number of pending commands is what is bounded (MaxPendingCommands).
         _outbound = new Pipe(new PipeOptions(pauseWriterThreshold: 0, resumeWriterThreshold: 0, minimumSegmentSize: 16 * 1024, useSynchronizationContext: false));
         _input = PipeReader.Create(stream, new StreamPipeReaderOptions(bufferSize: 64 * 1024, minimumReadSize: 4 * 1024, leaveOpen: true));
+        _parser = new RespParser(options.MaxReplyBytes);
+        _onReadCompleted = OnReadCompleted;
         _lastRead = _lastWrite = time.GetTimestamp();
     }
 
@@ -196,7 +214,8 @@ internal sealed class PhysicalConnection : IAsyncDisposable
         Fault(new RedisConnectionException($"The connection to {_endpointText} was closed by the client.", Endpoint, RedisConnectionState.Disposed, null), notify: false);
         try
         {
-            await Task.WhenAll(_readLoop, _writeLoop).WaitAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
+            // A drain in progress ends with the socket (its write fails or it finds the pipe completed).
+            await _readLoopDone.Task.WaitAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
         }
         catch (Exception)
         {
@@ -262,10 +281,13 @@ internal sealed class PhysicalConnection : IAsyncDisposable
         return chain.Build(cert);
     }
 
+    /// <summary>The write turn passed to the thread pool: drain what other callers queued.</summary>
+    void IThreadPoolWorkItem.Execute() => _ = DrainAsync(fromCaller: false);
+
     private void Start()
     {
-        _readLoop = Task.Run(ReadLoopAsync);
-        _writeLoop = Task.Run(WriteLoopAsync);
+        // The first read finds nothing and goes pending, so this returns at once.
+        ReadLoop(resumed: false);
         _timer = _time.CreateTimer(static s => ((PhysicalConnection)s!).OnTick(), this, TickPeriod, TickPeriod);
     }
 
@@ -345,6 +367,7 @@ internal sealed class PhysicalConnection : IAsyncDisposable
     {
         var now = _time.GetTimestamp();
         var op = PendingCommand.Rent(command.Name, now, timeout, now + (long)(timeout.TotalSeconds * _time.TimestampFrequency), awaited);
+        var solo = false;
         lock (_writeLock)
         {
             if (_closed)
@@ -363,28 +386,91 @@ internal sealed class PhysicalConnection : IAsyncDisposable
                         $"{_pending.Count} commands already wait for replies from {_endpointText} (MaxPendingCommands); the server is not keeping up.");
                 }
 
+                if (_pending.Count == 0)
+                {
+                    solo = _busyPeriodCommands <= 1;
+                    _busyPeriodCommands = 0;
+                }
+
+                _busyPeriodCommands++;
                 _pending.Enqueue(op);
             }
 
             RespWriter.WriteCommand(_outbound.Writer, command, args);
             _lastWrite = now;
+            _unsent++;
 
-            // The pipe is unbounded, so this completes synchronously: it publishes the bytes to the writer loop.
+            // The pipe is unbounded and nobody awaits its reader, so this completes synchronously: it publishes the
+            // bytes to whoever holds (or takes) the write turn.
             _ = _outbound.Writer.FlushAsync(CancellationToken.None);
+            if (_writing)
+            {
+                // The holder of the write turn sends these bytes with its next write.
+                return op;
+            }
+
+            _writing = true;
+        }
+
+        if (solo)
+        {
+            // A lone caller: send now, from this thread, rather than wake another to do it. Otherwise commands are
+            // in flight, or a read that answered many has just woken their callers, and the work item batches what
+            // they send into one write (sending the first one alone would halve the batches).
+            _ = DrainAsync(fromCaller: true);
+        }
+        else
+        {
+            ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
         }
 
         return op;
     }
 
-    private async Task WriteLoopAsync()
+    /// <summary>
+    /// Runs with the write turn: writes everything in the pipe, and repeats while callers add more. A caller that
+    /// took the turn writes once and passes any more to the thread pool, so a caller never writes for others for
+    /// long. The write completes synchronously unless the socket's send buffer is full; then this continues on the
+    /// thread pool and the caller has already returned.
+    /// </summary>
+    private async Task DrainAsync(bool fromCaller)
     {
         var reader = _outbound.Reader;
-        byte[]? scratch = null;
+        var wrote = false;
         try
         {
             while (true)
             {
-                var result = await reader.ReadAsync().ConfigureAwait(false);
+                lock (_writeLock)
+                {
+                    if (_closed)
+                    {
+                        // Fault saw the turn taken and left the pipe to us; the turn is never given back.
+                        break;
+                    }
+
+                    if (_unsent == 0)
+                    {
+                        _writing = false;
+                        return;
+                    }
+
+                    if (wrote && fromCaller)
+                    {
+                        // The turn passes to the work item, still held.
+                        ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
+                        return;
+                    }
+
+                    _unsent = 0;
+                }
+
+                if (!reader.TryRead(out var result))
+                {
+                    // An earlier write already took these bytes (it read past the count it had seen).
+                    continue;
+                }
+
                 var buffer = result.Buffer;
                 if (buffer.IsSingleSegment)
                 {
@@ -393,19 +479,24 @@ internal sealed class PhysicalConnection : IAsyncDisposable
                 else
                 {
                     // Many small commands span segments: gather them so the socket (or TLS record) gets one write.
-                    scratch ??= ArrayPool<byte>.Shared.Rent(256 * 1024);
+                    _scratch ??= ArrayPool<byte>.Shared.Rent(256 * 1024);
                     var remaining = buffer;
                     while (!remaining.IsEmpty)
                     {
-                        var chunk = remaining.Slice(0, Math.Min(remaining.Length, scratch.Length));
-                        chunk.CopyTo(scratch);
-                        await _stream.WriteAsync(scratch.AsMemory(0, (int)chunk.Length), _shutdown.Token).ConfigureAwait(false);
+                        var chunk = remaining.Slice(0, Math.Min(remaining.Length, _scratch.Length));
+                        chunk.CopyTo(_scratch);
+                        await _stream.WriteAsync(_scratch.AsMemory(0, (int)chunk.Length), _shutdown.Token).ConfigureAwait(false);
                         remaining = remaining.Slice(chunk.End);
                     }
                 }
 
-                await _stream.FlushAsync(_shutdown.Token).ConfigureAwait(false);
+                if (_options.Ssl)
+                {
+                    await _stream.FlushAsync(_shutdown.Token).ConfigureAwait(false);
+                }
+
                 reader.AdvanceTo(buffer.End);
+                wrote = true;
                 if (result.IsCompleted)
                 {
                     break;
@@ -416,92 +507,159 @@ internal sealed class PhysicalConnection : IAsyncDisposable
         {
             Fault(new RedisConnectionException($"Writing to {_endpointText} failed: {ex.Message}", Endpoint, RedisConnectionState.Disconnected, null, ex));
         }
-        finally
-        {
-            if (scratch is not null)
-            {
-                ArrayPool<byte>.Shared.Return(scratch);
-            }
 
-            await reader.CompleteAsync().ConfigureAwait(false);
+        // Closed: the write turn stays taken so that nobody touches the pipe again.
+        CompleteOutbound();
+    }
+
+    private void CompleteOutbound()
+    {
+        _outbound.Reader.Complete();
+        if (_scratch is not null)
+        {
+            ArrayPool<byte>.Shared.Return(_scratch);
+            _scratch = null;
         }
     }
 
-    private async Task ReadLoopAsync()
+    /// <summary>Continues the read loop on the thread that completed the socket read.</summary>
+    private void OnReadCompleted() => ReadLoop(resumed: true);
+
+    /// <summary>
+    /// The read loop, written with callbacks rather than <c>await</c> so that it can register for its next read
+    /// before it runs a caller's continuation: every reply but the last of a read completes its caller on the thread
+    /// pool; the last is held back and, when the next read goes pending, completed inline on this thread, after the
+    /// loop has handed itself to that read's completion. A continuation that blocks therefore delays no reply (the
+    /// next read completes on another pool thread), and a lone caller saves the hop to a pool thread.
+    /// </summary>
+    private void ReadLoop(bool resumed)
     {
+        PendingCommand? held = null;
+        var heldReply = default(RedisReply);
         try
         {
             while (true)
             {
-                var result = await _input.ReadAsync(_shutdown.Token).ConfigureAwait(false);
-                var buffer = result.Buffer;
-                try
+                ValueTask<ReadResult> read;
+                if (resumed)
                 {
-                    var any = false;
-                    while (RespParser.TryRead(ref buffer, _options.MaxReplyBytes, out var reply))
-                    {
-                        any = true;
-                        Dispatch(reply);
-                    }
-
-                    if (any || !buffer.IsEmpty)
-                    {
-                        _lastRead = _time.GetTimestamp();
-                    }
+                    read = _read;
+                    _read = default;
+                    resumed = false;
                 }
-                finally
+                else
                 {
-                    _input.AdvanceTo(buffer.Start, buffer.End);
+                    read = _input.ReadAsync(_shutdown.Token);
+                    if (!read.IsCompleted)
+                    {
+                        // From here another thread may run the loop: touch nothing of the reader's after this.
+                        _read = read;
+                        read.GetAwaiter().UnsafeOnCompleted(_onReadCompleted);
+                        break;
+                    }
                 }
 
-                if (result.IsCompleted)
+                if (held is not null)
                 {
-                    throw buffer.IsEmpty
-                        ? new RedisConnectionException($"{_endpointText} closed the connection.", Endpoint, RedisConnectionState.Disconnected, null)
-                        : new RedisProtocolException($"{_endpointText} closed the connection in the middle of a reply ({buffer.Length} bytes received).");
+                    // More data is already here: its replies must not wait for this caller's continuation.
+                    Complete(held, heldReply, inline: false);
+                    held = null;
                 }
+
+                ProcessRead(read.Result, ref held, ref heldReply);
             }
-        }
-        catch (RedisProtocolException ex)
-        {
-            Log.ProtocolError(_logger, _endpointText, ex.Message);
-            Fault(ex);
-        }
-        catch (RedisConnectionException ex)
-        {
-            Fault(ex);
         }
         catch (Exception ex)
         {
-            Fault(new RedisConnectionException($"Reading from {_endpointText} failed: {ex.Message}", Endpoint, RedisConnectionState.Disconnected, null, ex));
-        }
-        finally
-        {
-            await _input.CompleteAsync().ConfigureAwait(false);
-        }
-    }
+            if (held is not null)
+            {
+                Complete(held, heldReply, inline: false);
+            }
 
-    private void Dispatch(RedisReply reply)
-    {
-        if (_pushHandler is not null && IsPushMessage(reply))
-        {
-            _pushHandler(reply);
+            switch (ex)
+            {
+                case RedisProtocolException protocol:
+                    Log.ProtocolError(_logger, _endpointText, protocol.Message);
+                    Fault(protocol);
+                    break;
+                case RedisConnectionException connection:
+                    Fault(connection);
+                    break;
+                default:
+                    Fault(new RedisConnectionException($"Reading from {_endpointText} failed: {ex.Message}", Endpoint, RedisConnectionState.Disconnected, null, ex));
+                    break;
+            }
+
+            _input.Complete();
+            _readLoopDone.TrySetResult();
             return;
         }
 
+        if (held is not null)
+        {
+            // Outside the try: the loop belongs to the pending read now, whatever the continuation does.
+            Complete(held, heldReply, inline: true);
+        }
+    }
+
+    private void ProcessRead(ReadResult result, ref PendingCommand? held, ref RedisReply heldReply)
+    {
+        var buffer = result.Buffer;
+        try
+        {
+            var any = false;
+            while (_parser.TryRead(ref buffer, out var reply))
+            {
+                any = true;
+                if (_pushHandler is not null && IsPushMessage(reply))
+                {
+                    _pushHandler(reply);
+                    continue;
+                }
+
+                var op = Dequeue(reply);
+                if (held is not null)
+                {
+                    Complete(held, heldReply, inline: false);
+                }
+
+                held = op;
+                heldReply = reply;
+            }
+
+            if (any || !buffer.IsEmpty)
+            {
+                _lastRead = _time.GetTimestamp();
+            }
+        }
+        finally
+        {
+            _input.AdvanceTo(buffer.Start, buffer.End);
+        }
+
+        if (result.IsCompleted)
+        {
+            throw buffer.IsEmpty
+                ? new RedisConnectionException($"{_endpointText} closed the connection.", Endpoint, RedisConnectionState.Disconnected, null)
+                : new RedisProtocolException($"{_endpointText} closed the connection in the middle of a reply ({buffer.Length} bytes received).");
+        }
+    }
+
+    private static void Complete(PendingCommand op, RedisReply reply, bool inline)
+    {
+        op.TrySetResult(reply, inline);
+        op.ReleaseByConnection();
+    }
+
+    private PendingCommand Dequeue(RedisReply reply)
+    {
         PendingCommand? op;
         lock (_pending)
         {
             _pending.TryDequeue(out op);
         }
 
-        if (op is null)
-        {
-            throw new RedisProtocolException($"{_endpointText} sent a reply ({reply.Kind}) when no command was waiting for one.");
-        }
-
-        op.TrySetResult(reply);
-        op.ReleaseByConnection();
+        return op ?? throw new RedisProtocolException($"{_endpointText} sent a reply ({reply.Kind}) when no command was waiting for one.");
     }
 
     private static bool IsPushMessage(RedisReply reply)
@@ -587,10 +745,20 @@ internal sealed class PhysicalConnection : IAsyncDisposable
             return;
         }
 
+        bool completeOutbound;
         lock (_writeLock)
         {
             _closed = true;
             _outbound.Writer.Complete();
+
+            // Whoever holds the write turn completes the pipe's reader when it sees _closed; else it is done here.
+            completeOutbound = !_writing;
+            _writing = true;
+        }
+
+        if (completeOutbound)
+        {
+            CompleteOutbound();
         }
 
         Volatile.Write(ref _faulted, 1);

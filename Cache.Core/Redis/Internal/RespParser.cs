@@ -8,7 +8,14 @@ namespace OptimizedCache.Cache.Core.Redis.Internal;
 /// Parses RESP2 replies from a <see cref="ReadOnlySequence{T}"/>. A reply is first checked for completeness and
 /// validity without allocating (so a hostile or truncated header cannot make it allocate), then materialized.
 /// </summary>
-internal static class RespParser
+/// <remarks>
+/// The check is resumable: when a reply is incomplete, the parser remembers how far it validated (an element
+/// boundary, as an offset from the reply's start, plus the elements still expected by each open array) and the
+/// next call continues from there. The caller must hand back the same reply start (the connection advances its
+/// reader only past complete replies), so a large array arriving in many pieces is examined once, not once per
+/// piece. One instance per connection; not thread-safe.
+/// </remarks>
+internal sealed class RespParser
 {
     /// <summary>The deepest nesting of arrays accepted (Redis itself returns a few levels at most).</summary>
     internal const int MaxDepth = 64;
@@ -20,39 +27,118 @@ internal static class RespParser
     private static readonly string Pong = "PONG";
     private static readonly string Queued = "QUEUED";
 
+    private readonly long _maxReplyBytes;
+
+    // Elements still expected by each open array of the reply being validated, outermost first.
+    private readonly long[] _remaining = new long[MaxDepth];
+    private int _depth;
+    private bool _inReply;
+
+    // Bytes from the reply's start already validated; always an element boundary.
+    private long _validated;
+
+    /// <summary>Creates a parser that rejects replies larger than <paramref name="maxReplyBytes"/>.</summary>
+    public RespParser(long maxReplyBytes)
+    {
+        _maxReplyBytes = maxReplyBytes;
+    }
+
+    /// <summary>
+    /// How many bytes the parser has looked at in total (validation and materialization), so that tests can check
+    /// that a reply arriving in pieces is not re-examined from its start each time.
+    /// </summary>
+    internal long BytesExamined { get; private set; }
+
     /// <summary>
     /// Reads one reply from the start of <paramref name="buffer"/>. On success the buffer is sliced past it.
-    /// Returns false when more data is needed.
+    /// Returns false when more data is needed; the next call must pass a buffer that starts at the same reply.
     /// </summary>
-    /// <exception cref="RedisProtocolException">The data is not valid RESP2, or the reply exceeds <paramref name="maxReplyBytes"/>.</exception>
-    public static bool TryRead(ref ReadOnlySequence<byte> buffer, long maxReplyBytes, out RedisReply reply)
+    /// <exception cref="RedisProtocolException">The data is not valid RESP2, or the reply exceeds the size limit.</exception>
+    public bool TryRead(ref ReadOnlySequence<byte> buffer, out RedisReply reply)
     {
-        var scan = new SequenceReader<byte>(buffer);
-        if (!TrySkip(ref scan, maxReplyBytes, 0))
+        if (!_inReply)
         {
-            if (buffer.Length > maxReplyBytes + MaxLineBytes)
+            _inReply = true;
+            _depth = 0;
+            _validated = 0;
+        }
+
+        var scan = new SequenceReader<byte>(buffer);
+        scan.Advance(_validated);
+        if (!TryValidate(ref scan))
+        {
+            if (buffer.Length > _maxReplyBytes + MaxLineBytes)
             {
-                throw new RedisProtocolException($"A reply is larger than the {maxReplyBytes}-byte limit (MaxReplyBytes).");
+                throw new RedisProtocolException($"A reply is larger than the {_maxReplyBytes}-byte limit (MaxReplyBytes).");
             }
 
             reply = default;
             return false;
         }
 
-        if (scan.Consumed > maxReplyBytes + MaxLineBytes)
+        _inReply = false;
+        if (scan.Consumed > _maxReplyBytes + MaxLineBytes)
         {
-            throw new RedisProtocolException($"A reply of {scan.Consumed} bytes exceeds the {maxReplyBytes}-byte limit (MaxReplyBytes).");
+            throw new RedisProtocolException($"A reply of {scan.Consumed} bytes exceeds the {_maxReplyBytes}-byte limit (MaxReplyBytes).");
         }
 
         var end = scan.Position;
+
+        // Materializing walks the reply once more.
+        BytesExamined += scan.Consumed;
         var read = new SequenceReader<byte>(buffer.Slice(0, end));
         reply = Materialize(ref read);
         buffer = buffer.Slice(end);
         return true;
     }
 
-    private static bool TrySkip(ref SequenceReader<byte> reader, long maxReplyBytes, int depth)
+    /// <summary>
+    /// Validates element after element from the saved boundary, without recursion, saving the boundary and the
+    /// open arrays after each one. True when the whole reply is present.
+    /// </summary>
+    private bool TryValidate(ref SequenceReader<byte> reader)
     {
+        while (true)
+        {
+            var start = reader.Consumed;
+            if (!TrySkipElement(ref reader, out var arrayCount))
+            {
+                // The incomplete element's own bytes are read again next time (a line search adds what it searched).
+                BytesExamined += reader.Consumed - start;
+                return false;
+            }
+
+            BytesExamined += reader.Consumed - start;
+            if (arrayCount > 0)
+            {
+                // An array header: its elements follow; it is complete when they are.
+                _remaining[_depth++] = arrayCount;
+            }
+            else
+            {
+                // A complete value (an empty or nil array included): it completes one element of each array it closes.
+                while (_depth > 0 && --_remaining[_depth - 1] == 0)
+                {
+                    _depth--;
+                }
+
+                if (_depth == 0)
+                {
+                    return true;
+                }
+            }
+
+            _validated = reader.Consumed;
+        }
+    }
+
+    /// <summary>
+    /// Skips one element's own bytes (a whole leaf, or just an array's header, whose count is returned in
+    /// <paramref name="arrayCount"/>; 0 otherwise). False, with nothing consumed that matters, when incomplete.
+    /// </summary>
+    private bool TrySkipElement(ref SequenceReader<byte> reader, out long arrayCount)
+    {
+        arrayCount = 0;
         if (!reader.TryRead(out var type))
         {
             return false;
@@ -83,9 +169,9 @@ internal static class RespParser
                     return true;
                 }
 
-                if (length > maxReplyBytes)
+                if (length > _maxReplyBytes)
                 {
-                    throw new RedisProtocolException($"A bulk string of {length} bytes exceeds the {maxReplyBytes}-byte limit (MaxReplyBytes).");
+                    throw new RedisProtocolException($"A bulk string of {length} bytes exceeds the {_maxReplyBytes}-byte limit (MaxReplyBytes).");
                 }
 
                 if (reader.Remaining < length + 2)
@@ -100,7 +186,7 @@ internal static class RespParser
 
             case (byte)'*':
             {
-                if (depth >= MaxDepth)
+                if (_depth >= MaxDepth)
                 {
                     throw new RedisProtocolException($"Arrays nested deeper than {MaxDepth} levels.");
                 }
@@ -110,14 +196,7 @@ internal static class RespParser
                     return false;
                 }
 
-                for (long i = 0; i < count; i++)
-                {
-                    if (!TrySkip(ref reader, maxReplyBytes, depth + 1))
-                    {
-                        return false;
-                    }
-                }
-
+                arrayCount = count;
                 return true;
             }
 
@@ -129,7 +208,7 @@ internal static class RespParser
     private static RedisReply Materialize(ref SequenceReader<byte> reader)
     {
         reader.TryRead(out var type);
-        TryReadLine(ref reader, out var line);
+        TryReadLineCore(ref reader, out var line);
         switch (type)
         {
             case (byte)'+':
@@ -172,7 +251,7 @@ internal static class RespParser
         }
     }
 
-    private static bool TryReadLength(ref SequenceReader<byte> reader, out long length)
+    private bool TryReadLength(ref SequenceReader<byte> reader, out long length)
     {
         if (!TryReadLine(ref reader, out var line))
         {
@@ -189,7 +268,19 @@ internal static class RespParser
         return true;
     }
 
-    private static bool TryReadLine(ref SequenceReader<byte> reader, out ReadOnlySpan<byte> line)
+    private bool TryReadLine(ref SequenceReader<byte> reader, out ReadOnlySpan<byte> line)
+    {
+        if (TryReadLineCore(ref reader, out line))
+        {
+            return true;
+        }
+
+        // The incomplete line was searched to the end of what has arrived; it is searched again next time.
+        BytesExamined += reader.Remaining;
+        return false;
+    }
+
+    private static bool TryReadLineCore(ref SequenceReader<byte> reader, out ReadOnlySpan<byte> line)
     {
         if (reader.TryReadTo(out line, (byte)'\n'))
         {

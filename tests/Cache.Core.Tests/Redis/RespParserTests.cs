@@ -76,6 +76,52 @@ public sealed class RespParserTests
         Assert.Equal(value, Assert.Single(replies).AsBytes());
     }
 
+    [Fact]
+    public void ParsesALargeNestedArrayArrivingInSmallPiecesExaminingEachByteAFewTimesAtMost()
+    {
+        // 100,000 elements (integers, bulk strings, nil, and a small nested array every 1,000th), then a second reply.
+        var expected = new RedisReply[100_000];
+        var wire = new StringBuilder("*100000\r\n");
+        for (var i = 0; i < expected.Length; i++)
+        {
+            switch (i % 1000 == 999 ? 3 : i % 3)
+            {
+                case 0:
+                    expected[i] = RedisReply.Integer(i);
+                    wire.Append(':').Append(i).Append("\r\n");
+                    break;
+                case 1:
+                    var text = $"v{i}";
+                    expected[i] = RedisReply.BulkString(Encoding.ASCII.GetBytes(text));
+                    wire.Append('$').Append(text.Length).Append("\r\n").Append(text).Append("\r\n");
+                    break;
+                case 2:
+                    expected[i] = RedisReply.BulkString(null);
+                    wire.Append("$-1\r\n");
+                    break;
+                default:
+                    expected[i] = RedisReply.Array([RedisReply.SimpleString("x"), RedisReply.Array([]), RedisReply.Integer(-i)]);
+                    wire.Append("*3\r\n+x\r\n*0\r\n:").Append(-i).Append("\r\n");
+                    break;
+            }
+        }
+
+        wire.Append("+PONG\r\n");
+        var bytes = Encoding.ASCII.GetBytes(wire.ToString());
+        var parser = new RespParser(Max * 16);
+
+        // 7-byte pieces split headers, numbers and CRLFs everywhere.
+        var replies = ParseChunks(bytes.Chunk(7), parser);
+
+        Assert.Equal(2, replies.Count);
+        Assert.Equal(expected, replies[0].Elements);
+        Assert.Equal("PONG", replies[1].AsString());
+
+        // Resumed, not re-scanned: each byte is validated about once and materialized once (a re-scan from the
+        // reply's start on each of the ~170,000 pieces would examine about 10^11 bytes).
+        Assert.InRange(parser.BytesExamined, bytes.Length, 3L * bytes.Length);
+    }
+
     [Theory]
     [InlineData("!oops\r\n")]
     [InlineData(":12a\r\n")]
@@ -128,9 +174,10 @@ public sealed class RespParserTests
     public void DoesNotAllocateForAHugeClaimedArrayThatHasNotArrived()
     {
         var wire = new ReadOnlySequence<byte>(Encoding.ASCII.GetBytes("*2147483647\r\n:1\r\n:2\r\n$5\r\nab"));
+        var parser = new RespParser(RedisConnectionOptions.DefaultMaxReplyBytes);
         var before = GC.GetAllocatedBytesForCurrentThread();
 
-        var complete = RespParser.TryRead(ref wire, RedisConnectionOptions.DefaultMaxReplyBytes, out _);
+        var complete = parser.TryRead(ref wire, out _);
 
         Assert.False(complete);
         Assert.True(GC.GetAllocatedBytesForCurrentThread() - before < 64 * 1024);
@@ -189,8 +236,9 @@ public sealed class RespParserTests
         try
         {
             var buffer = new ReadOnlySequence<byte>(bytes);
+            var parser = new RespParser(Max);
             var guard = 0;
-            while (RespParser.TryRead(ref buffer, Max, out var reply))
+            while (parser.TryRead(ref buffer, out var reply))
             {
                 _ = reply.ToString();
                 Assert.True(++guard <= bytes.Length, "The parser produced more replies than there are bytes.");
@@ -206,7 +254,10 @@ public sealed class RespParserTests
     }
 
     /// <summary>Pushes chunks through a real <see cref="Pipe"/> and parses what the reader sees, as the connection does.</summary>
-    private static List<RedisReply> ParseChunks(IEnumerable<byte[]> chunks, long maxReplyBytes = Max)
+    private static List<RedisReply> ParseChunks(IEnumerable<byte[]> chunks, long maxReplyBytes = Max) =>
+        ParseChunks(chunks, new RespParser(maxReplyBytes));
+
+    private static List<RedisReply> ParseChunks(IEnumerable<byte[]> chunks, RespParser parser)
     {
         var pipe = new Pipe(new PipeOptions(pauseWriterThreshold: 0, minimumSegmentSize: 512));
         var replies = new List<RedisReply>();
@@ -218,7 +269,7 @@ public sealed class RespParserTests
             var buffer = result.Buffer;
             try
             {
-                while (RespParser.TryRead(ref buffer, maxReplyBytes, out var reply))
+                while (parser.TryRead(ref buffer, out var reply))
                 {
                     replies.Add(reply);
                 }

@@ -1,0 +1,139 @@
+using System.Diagnostics;
+using System.Globalization;
+using Microsoft.Extensions.Caching.Hybrid;
+using Microsoft.Extensions.DependencyInjection;
+using OptimizedCache.Benchmarks.Redis;
+using OptimizedCache.Cache.Core;
+using OptimizedCache.Cache.Core.Redis;
+
+namespace OptimizedCache.Benchmarks;
+
+/// <summary>
+/// The L2 hit path against the Redis client's raw GET, in one run on one redis-server: 64 concurrent callers read
+/// 1 KiB values through <c>GetOrCreateAsync</c> with L1 disabled by flags (GET, envelope decode, tag check,
+/// deserialize) and through <see cref="RedisClient.GetAsync"/> directly. Target: the cache at least 70% of the raw
+/// GET rate. Phases alternate (raw, cache, raw, cache) so that machine noise falls on both.
+/// </summary>
+/// <remarks><c>dotnet run -c Release --project tests/Benchmarks -- l2-hit [--seconds 5]</c></remarks>
+public sealed class L2HitTool : IMeasuringTool
+{
+    private const int Callers = 64;
+    private const int KeysPerCaller = 64;
+    private const int ValueSize = 1024;
+
+    private static readonly HybridCacheEntryOptions L1Disabled = new()
+    {
+        Flags = HybridCacheEntryFlags.DisableLocalCacheRead | HybridCacheEntryFlags.DisableLocalCacheWrite,
+        Expiration = TimeSpan.FromHours(1),
+    };
+
+    /// <inheritdoc />
+    public string Name => "l2-hit";
+
+    /// <inheritdoc />
+    public string Description => "OptimizedHybridCache L2 hits (L1 off, 1 KiB, 64 callers) vs raw Redis GET, one run";
+
+    /// <inheritdoc />
+    public async Task<int> RunAsync(string[] args)
+    {
+        var seconds = 5.0;
+        for (var i = 0; i < args.Length; i++)
+        {
+            if (args[i] == "--seconds" && i + 1 < args.Length)
+            {
+                seconds = double.Parse(args[++i], CultureInfo.InvariantCulture);
+            }
+            else
+            {
+                Console.Error.WriteLine($"Unknown argument '{args[i]}'. Usage: l2-hit [--seconds N]");
+                return 2;
+            }
+        }
+
+        await using var server = await LocalRedisServer.StartAsync();
+        await using var raw = await RedisClient.ConnectAsync(server.ConnectionString);
+        var services = new ServiceCollection();
+        services.AddOptimizedHybridCache(o =>
+        {
+            o.RedisConnectionString = server.ConnectionString;
+            o.L1MaximumBytes = 64L << 20;
+        });
+        await using var provider = services.BuildServiceProvider();
+        var cache = provider.GetRequiredService<OptimizedHybridCache>();
+        for (var wait = 0; cache.Redis?.IsAvailable != true && wait < 500; wait++)
+        {
+            await Task.Delay(10);
+        }
+
+        var value = new byte[ValueSize];
+        Random.Shared.NextBytes(value);
+        for (var k = 0; k < Callers * KeysPerCaller; k++)
+        {
+            await raw.SetAsync($"raw:{k}", value);
+            await cache.SetAsync($"product:{k}", value, L1Disabled);
+        }
+
+        Console.WriteLine($"l2-hit: {Callers} callers, 1 KiB values, {seconds:0.#} s per phase, redis-server on {server.ConnectionString}");
+        var duration = TimeSpan.FromSeconds(seconds);
+        await RunAsync(k => RawAsync(raw, k), TimeSpan.FromSeconds(1)); // warm-up of both paths
+        await RunAsync(k => CacheAsync(cache, k), TimeSpan.FromSeconds(1));
+        double rawTotal = 0, cacheTotal = 0;
+        for (var round = 0; round < 2; round++)
+        {
+            rawTotal += await RunAsync(k => RawAsync(raw, k), duration);
+            cacheTotal += await RunAsync(k => CacheAsync(cache, k), duration);
+        }
+
+        var stats = cache.GetPerformanceStats();
+        var rawRate = rawTotal / 2;
+        var cacheRate = cacheTotal / 2;
+        Console.WriteLine();
+        Console.WriteLine("| what | ops/s | vs raw GET | target |");
+        Console.WriteLine("| --- | --- | --- | --- |");
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| `RedisClient.GetAsync`, 1 KiB, {Callers} callers | {rawRate:N0} | 100% | |"));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| `GetOrCreateAsync` L2 hit (L1 off by flags), 1 KiB, {Callers} callers | {cacheRate:N0} | {cacheRate / rawRate:P0} | >= 70% |"));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"(L2 hits {stats.L2Hits:N0}, L2 misses {stats.L2Misses:N0}, factory calls {stats.FactoryCalls:N0})"));
+        return stats.L2Misses == 0 ? 0 : 1;
+
+        static async Task<int> RawAsync(RedisClient client, int key)
+        {
+            var bytes = await client.GetAsync($"raw:{key}");
+            return bytes?.Length ?? throw new InvalidOperationException("raw GET missed");
+        }
+
+        static async Task<int> CacheAsync(OptimizedHybridCache cache, int key)
+        {
+            var bytes = await cache.GetOrCreateAsync<byte[]>(
+                $"product:{key}",
+                _ => throw new InvalidOperationException("L2 missed: the factory was called"),
+                L1Disabled);
+            return bytes.Length;
+        }
+    }
+
+    // Each caller reads its own keys, so no two callers ever share a flight (no coalescing in the cache's favour).
+    private static async Task<double> RunAsync(Func<int, Task<int>> operation, TimeSpan duration)
+    {
+        long operations = 0;
+        var cpu = Process.GetCurrentProcess().TotalProcessorTime;
+        var allocated = GC.GetTotalAllocatedBytes();
+        var started = Stopwatch.GetTimestamp();
+        var callers = Enumerable.Range(0, Callers).Select(c => Task.Run(async () =>
+        {
+            long mine = 0;
+            while (Stopwatch.GetElapsedTime(started) < duration)
+            {
+                await operation((c * KeysPerCaller) + (int)(mine % KeysPerCaller)).ConfigureAwait(false);
+                mine++;
+            }
+
+            Interlocked.Add(ref operations, mine);
+        })).ToArray();
+        await Task.WhenAll(callers);
+        var rate = operations / Stopwatch.GetElapsedTime(started).TotalSeconds;
+        var cpuPerOp = (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalMicroseconds / operations;
+        var bytesPerOp = (GC.GetTotalAllocatedBytes() - allocated) / (double)operations;
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {rate,10:N0} ops/s, {cpuPerOp:0.00} µs CPU and {bytesPerOp:N0} B allocated per operation (this process)"));
+        return rate;
+    }
+}

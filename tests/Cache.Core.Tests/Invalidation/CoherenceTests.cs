@@ -1,0 +1,179 @@
+using System.Text;
+using OptimizedCache.Cache.Core.Internal.Invalidation;
+using OptimizedCache.Cache.Core.Redis;
+using OptimizedCache.Testing;
+
+namespace OptimizedCache.Cache.Core.Tests.Invalidation;
+
+/// <summary>Each invalidation kind made on one replica reaches the L1 of the others through Redis pub/sub.</summary>
+public sealed class CoherenceTests
+{
+    private static ValueTask<string> Read(OptimizedHybridCache cache, string key, Func<string> origin, string[]? tags = null) =>
+        cache.GetOrCreateAsync(key, origin, static (o, _) => ValueTask.FromResult(o()), tags: tags);
+
+    [Fact]
+    public async Task AKeyRemovedOnOneReplicaIsReadFreshOnTheOthers()
+    {
+        await using var replicas = await Replicas.StartAsync(3);
+        var version = "v1";
+        foreach (var cache in replicas.Caches)
+        {
+            Assert.Equal("v1", await Read(cache, "product:1", () => version));
+        }
+
+        version = "v2";
+        var before = (replicas[1].RemoteInvalidationsApplied, replicas[2].RemoteInvalidationsApplied);
+        await replicas[0].RemoveAsync("product:1");
+        await Replicas.WaitForRemoteAsync(replicas[1], before.Item1);
+        await Replicas.WaitForRemoteAsync(replicas[2], before.Item2);
+
+        Assert.All(await Task.WhenAll(replicas.Caches.Select(c => Read(c, "product:1", () => version).AsTask())), v => Assert.Equal("v2", v));
+    }
+
+    [Fact]
+    public async Task ManyKeysRemovedAtOnceReachTheOtherReplicasInOneBatch()
+    {
+        await using var replicas = await Replicas.StartAsync(2);
+        var keys = Enumerable.Range(0, 50).Select(i => "product:" + i).ToArray();
+        foreach (var key in keys)
+        {
+            await Read(replicas[1], key, () => "old");
+        }
+
+        var before = replicas[1].RemoteInvalidationsApplied;
+        await replicas[0].RemoveAsync(keys);
+        await Replicas.WaitForRemoteAsync(replicas[1], before);
+
+        Assert.All(keys, k => Assert.False(replicas[1].L1.TryPeek(k, out _)));
+    }
+
+    [Fact]
+    public async Task ATagInvalidatedOnOneReplicaInvalidatesItsEntriesOnTheOthersOnly()
+    {
+        await using var replicas = await Replicas.StartAsync(2);
+        var version = "v1";
+        await Read(replicas[1], "product:1", () => version, ["catalog"]);
+        await Read(replicas[1], "customer:1", () => "kept", ["people"]);
+
+        version = "v2";
+        var before = replicas[1].RemoteInvalidationsApplied;
+        await replicas[0].RemoveByTagAsync("catalog");
+        await Replicas.WaitForRemoteAsync(replicas[1], before);
+
+        Assert.Equal("v2", await Read(replicas[1], "product:1", () => version, ["catalog"]));
+        Assert.Equal("kept", await Read(replicas[1], "customer:1", () => "origin called", ["people"]));
+    }
+
+    [Fact]
+    public async Task APatternInvalidatedOnOneReplicaRemovesMatchingEntriesEverywhere()
+    {
+        await using var replicas = await Replicas.StartAsync(2);
+        foreach (var cache in replicas.Caches)
+        {
+            await Read(cache, "product:1", () => "old");
+            await Read(cache, "product:2", () => "old");
+            await Read(cache, "customer:1", () => "kept");
+        }
+
+        var before = replicas[1].RemoteInvalidationsApplied;
+        var result = await replicas[0].InvalidateAsync("product:*");
+        await Replicas.WaitForRemoteAsync(replicas[1], before);
+
+        Assert.Equal(2, result.L1Removed);
+        foreach (var cache in replicas.Caches)
+        {
+            Assert.Equal("new", await Read(cache, "product:1", () => "new"));
+            Assert.Equal("kept", await Read(cache, "customer:1", () => "origin called"));
+        }
+    }
+
+    [Fact]
+    public async Task ClearOnOneReplicaEmptiesEveryL1()
+    {
+        await using var replicas = await Replicas.StartAsync(3);
+        foreach (var cache in replicas.Caches)
+        {
+            await Read(cache, "product:1", () => "old");
+            await Read(cache, "customer:1", () => "old", ["people"]);
+        }
+
+        var before = replicas.Caches.Select(c => c.RemoteInvalidationsApplied).ToArray();
+        await replicas[0].ClearAsync();
+        for (var i = 1; i < 3; i++)
+        {
+            await Replicas.WaitForRemoteAsync(replicas[i], before[i]);
+        }
+
+        foreach (var cache in replicas.Caches)
+        {
+            Assert.Equal("new", await Read(cache, "product:1", () => "new"));
+            Assert.Equal("new", await Read(cache, "customer:1", () => "new", ["people"]));
+        }
+    }
+
+    [Fact]
+    public async Task ADependencyChangeInvalidatesWhatTheRulesDeriveFromIt()
+    {
+        await using var replicas = await Replicas.StartAsync(2, o => o.DependencyRules["product"] =
+            ["catalog:product:{id}", "inventory:{id}", "recommendations:product:{id}"]);
+        await Read(replicas[1], "product:42", () => "old", ["catalog:product:42"]);
+        await Read(replicas[1], "inventory:42", () => "old", ["inventory:42"]);
+        await Read(replicas[1], "recommendations:7", () => "old", ["recommendations:product:42", "recommendations:product:9"]);
+        await Read(replicas[1], "inventory:43", () => "kept", ["inventory:43"]);
+
+        var before = replicas[1].RemoteInvalidationsApplied;
+        var tags = await replicas[0].InvalidateDependentsAsync("product", "42");
+        await Replicas.WaitForRemoteAsync(replicas[1], before);
+
+        Assert.Equal(["catalog:product:42", "inventory:42", "recommendations:product:42"], tags);
+        Assert.Equal("new", await Read(replicas[1], "product:42", () => "new", ["catalog:product:42"]));
+        Assert.Equal("new", await Read(replicas[1], "inventory:42", () => "new", ["inventory:42"]));
+        Assert.Equal("new", await Read(replicas[1], "recommendations:7", () => "new", ["recommendations:product:42", "recommendations:product:9"]));
+        Assert.Equal("kept", await Read(replicas[1], "inventory:43", () => "origin called", ["inventory:43"]));
+    }
+
+    [Fact]
+    public async Task AReplicaIgnoresItsOwnMessagesAndCountsMalformedOnes()
+    {
+        await using var replicas = await Replicas.StartAsync(2);
+        await using var raw = await RedisClient.ConnectAsync(replicas.Server.ConnectionString);
+        await Read(replicas[1], "product:1", () => "kept");
+
+        await raw.PublishAsync("oc:invalidation", Encoding.UTF8.GetBytes("not a message"));
+        await raw.PublishAsync("oc:invalidation", new byte[InvalidationMessage.MaximumBytes + 1]);
+        // a well-formed removal of product:1 that claims to come from replica 1 itself
+        var own = InvalidationMessage.Encode(InvalidationKind.Key, replicas[1].InstanceId, DateTime.UtcNow.Ticks, ["product:1"])[0];
+        await raw.PublishAsync("oc:invalidation", own);
+        await Replicas.WaitUntilAsync(() => replicas[1].MalformedInvalidationMessages == 2, "counting two malformed messages");
+        // a later message from another sender proves the earlier ones were processed (handlers run in order)
+        await replicas[0].RemoveAsync("product:2");
+        await Replicas.WaitUntilAsync(() => replicas[1].RemoteInvalidationsApplied == 1, "the removal of product:2");
+
+        Assert.Equal("kept", await Read(replicas[1], "product:1", () => "origin called"));
+        Assert.Equal(2, replicas[0].MalformedInvalidationMessages);
+    }
+
+    [Fact]
+    public async Task PatternInvalidationUnlinksMatchingRedisKeysOnlyUnderItsOwnPrefix()
+    {
+        await using var server = await RedisServer.StartAsync();
+        await using var raw = await RedisClient.ConnectAsync(server.ConnectionString);
+        // a prefix full of glob characters must be matched literally
+        await using var replicas = await Replicas.StartAsync(1, o => o.KeyPrefix = "t*[x]", server);
+        foreach (var key in new[] { "t*[x]:product:1", "t*[x]:product:2", "t*[x]:customer:1", "tax:product:1", "tx:product:1", "t*[x]:tag:product:1" })
+        {
+            await raw.SetAsync(key, "v"u8.ToArray());
+        }
+
+        for (var i = 0; i < 1200; i++)
+        {
+            await raw.SetAsync("t*[x]:product:bulk" + i, "v"u8.ToArray());
+        }
+
+        var result = await replicas[0].InvalidateAsync("product:*");
+
+        Assert.Equal(1202, result.L2Removed);
+        Assert.Equal(0, await raw.ExistsAsync(["t*[x]:product:1", "t*[x]:product:2", "t*[x]:product:bulk1199"]));
+        Assert.Equal(4, await raw.ExistsAsync(["t*[x]:customer:1", "tax:product:1", "tx:product:1", "t*[x]:tag:product:1"]));
+    }
+}
