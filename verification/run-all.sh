@@ -11,7 +11,7 @@ usage() {
 Usage: verification/run-all.sh [options]
 
   --quick               short steps for a 2-core machine: stepped load 10 s per step, drills 5/8/8 s
-                        (origin outage 45 s), soak 3 min (full: 30 s per step, drills 10/10/10 s,
+                        (origin outage 45 s), soak 10 min (full: 30 s per step, drills 10/10/10 s,
                         origin outage 60 s, soak 30 min)
   --api URL             an Api replica that is already running (repeat for more replicas); needs --api-key
                         and --redis; without it ./run-local.sh starts the system
@@ -19,7 +19,7 @@ Usage: verification/run-all.sh [options]
   --redis CONN          the Redis the Api uses, e.g. '127.0.0.1:6379,password=...'
   --monitoring URL      Monitoring's base URL (the origin drill reads the guard's reaction)
   --prometheus URL      Prometheus' base URL (the origin drill reads the alerts that fired)
-  --soak DURATION       soak length (default 30m, --quick 3m)
+  --soak DURATION       soak length (default 30m, --quick 10m; under 10m the leak check gives no verdict)
   --skip LIST           steps to leave out: redis,endpoints,stepped,drills,soak,report
   --results DIR         folder for the JSON results (default verification/results; its old results are removed)
   --smoke               mark docs/verification.md as a smoke run, not the measurement
@@ -51,7 +51,7 @@ while [ $# -gt 0 ]; do
 done
 
 if [ "$quick" = 1 ]; then
-  step_duration=10s; step_warmup=5s; drill_warmup=5s; drill_fault=8s; drill_recovery=8s; origin_fault=45s; soak_interval=5s; : "${soak:=3m}"
+  step_duration=10s; step_warmup=5s; drill_warmup=5s; drill_fault=8s; drill_recovery=8s; origin_fault=45s; soak_interval=5s; : "${soak:=10m}"
 else
   step_duration=30s; step_warmup=15s; drill_warmup=10s; drill_fault=10s; drill_recovery=10s; origin_fault=60s; soak_interval=10s; : "${soak:=30m}"
 fi
