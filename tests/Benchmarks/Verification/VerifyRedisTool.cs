@@ -1,0 +1,181 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using System.Text.Json.Nodes;
+using OptimizedCache.Cache.Core.Redis;
+
+namespace OptimizedCache.Benchmarks.Verification;
+
+/// <summary>
+/// Connection checks (seed 001 §3: verify_redis_connection, test_redis_operations set/get/del/ttl, verify_redis_pool)
+/// through the project's own client: reachable, SET/GET/PTTL/DEL round trip, authentication (the password works; a wrong
+/// one and none are refused), many concurrent callers on the one multiplexed connection, and PING latency p50/p99.
+/// </summary>
+public sealed class VerifyRedisTool : VerificationTool
+{
+    /// <inheritdoc />
+    public override string Name => "verify-redis";
+
+    /// <inheritdoc />
+    public override string Description => "Redis connection checks: reachable, SET/GET/PTTL/DEL, auth, concurrency, PING latency";
+
+    internal override IReadOnlyList<ToolOption> Options =>
+    [
+        new("connection", "connection string (StackExchange.Redis format: host:port,password=...)", "127.0.0.1:6379"),
+        new("pings", "PINGs for the latency figures", "1000"),
+        new("max-p99-ms", "PING p99 above this fails", "5"),
+        new("callers", "concurrent callers on the one connection", "64"),
+    ];
+
+    internal override async Task<JsonObject> ExecuteAsync()
+    {
+        var connection = Args.Required("connection");
+        var options = RedisConnectionOptions.Parse(connection);
+        options.AbortOnConnectFail = true;
+        options.ConnectRetry = 1;
+        var pings = Args.Int("pings", 10, 1_000_000);
+        var maxP99 = Args.Double("max-p99-ms", 0);
+        var callers = Args.Int("callers", 1, 10_000);
+        var data = new JsonObject { ["endpoint"] = string.Join(",", options.Endpoints.Select(e => $"{e.Host}:{e.Port}")) };
+
+        RedisClient client;
+        var clock = Stopwatch.StartNew();
+        try
+        {
+            client = await RedisClient.ConnectAsync(options);
+        }
+        catch (RedisException e)
+        {
+            Record(new Check("reachable", false, "no connection", e.Message));
+            return data;
+        }
+
+        await using (client)
+        {
+            var version = ParseInfo(await client.InfoAsync("server")).GetValueOrDefault("redis_version", "?");
+            data["redisVersion"] = version;
+            data["connectMs"] = Json.Num(clock.Elapsed.TotalMilliseconds);
+            Record(new Check("reachable", true, $"Redis {version}, connected in {clock.Elapsed.TotalMilliseconds:0.0} ms"));
+            await RoundTripAsync(client);
+            await AuthenticationAsync(connection);
+            await ConcurrencyAsync(client, callers);
+            var (p50, p99, max) = await LatencyAsync(client, pings);
+            data["pingP50Ms"] = Json.Num(p50, 4);
+            data["pingP99Ms"] = Json.Num(p99, 4);
+            data["pingMaxMs"] = Json.Num(max, 4);
+            data["pings"] = pings;
+            Record(new Check("latency", p99 <= maxP99, $"p50 {p50:0.000} ms, p99 {p99:0.000} ms, max {max:0.000} ms over {pings} PINGs", $"p99 must be <= {maxP99} ms"));
+        }
+
+        return data;
+    }
+
+    private async Task RoundTripAsync(RedisClient client)
+    {
+        var key = $"verification:{Guid.NewGuid():N}";
+        var value = Encoding.UTF8.GetBytes($"round trip {DateTimeOffset.UtcNow:O}");
+        try
+        {
+            var set = await client.SetAsync(key, value, TimeSpan.FromSeconds(60));
+            var read = await client.GetAsync(key);
+            var ttl = await client.PTtlAsync(key);
+            var deleted = await client.DelAsync([key]);
+            var after = await client.GetAsync(key);
+            Record(new Check("SET with expiry", set, set ? "OK" : "not stored"));
+            Record(new Check("GET", read is not null && read.AsSpan().SequenceEqual(value), read is null ? "nil" : $"{read.Length} bytes, equal"));
+            var ttlOk = ttl is { } t && t > TimeSpan.Zero && t <= TimeSpan.FromSeconds(60);
+            Record(new Check("PTTL", ttlOk, ttl is { } tt ? $"{tt.TotalMilliseconds:0} ms" : "none", "must be in (0, 60000] ms"));
+            Record(new Check("DEL", deleted == 1 && after is null, $"deleted {deleted}, GET after DEL {(after is null ? "nil" : "still there")}"));
+        }
+        catch (RedisException e)
+        {
+            Record(new Check("SET/GET/PTTL/DEL round trip", false, "error", e.Message));
+        }
+    }
+
+    private async Task AuthenticationAsync(string connection)
+    {
+        var options = RedisConnectionOptions.Parse(connection);
+        if (string.IsNullOrEmpty(options.Password))
+        {
+            // No password given: report whether the server lets anyone in, which is a finding, not a failure here.
+            Record(new Check("authentication", null, "no password in the connection string", "give password=... to check that AUTH is enforced"));
+            return;
+        }
+
+        Record(new Check("authentication with the given password", true, "accepted"));
+        var wrong = RedisConnectionOptions.Parse(connection);
+        wrong.Password = options.Password + "-wrong";
+        Record(new Check("wrong password refused", await IsRefusedAsync(wrong), "connect with a wrong password"));
+        var none = RedisConnectionOptions.Parse(connection);
+        none.Password = null;
+        none.User = null;
+        Record(new Check("no password refused", await IsRefusedAsync(none), "connect without AUTH, then GET"));
+    }
+
+    private static async Task<bool> IsRefusedAsync(RedisConnectionOptions options)
+    {
+        options.AbortOnConnectFail = true;
+        options.ConnectRetry = 1;
+        try
+        {
+            await using var client = await RedisClient.ConnectAsync(options);
+            await client.GetAsync("verification:auth-probe");
+            return false;
+        }
+        catch (RedisException)
+        {
+            return true;
+        }
+    }
+
+    private async Task ConcurrencyAsync(RedisClient client, int callers)
+    {
+        var key = $"verification:concurrency:{Guid.NewGuid():N}";
+        var clock = Stopwatch.StartNew();
+        try
+        {
+            var results = await Task.WhenAll(Enumerable.Range(0, callers).Select(async _ =>
+            {
+                long last = 0;
+                for (var i = 0; i < 50; i++)
+                {
+                    last = await client.IncrAsync(key);
+                }
+
+                return last;
+            }));
+            var total = long.Parse(await client.GetStringAsync(key) ?? "0", CultureInfo.InvariantCulture);
+            await client.DelAsync([key]);
+            Record(new Check("concurrent callers on one connection", total == callers * 50L,
+                $"{callers} callers × 50 INCR = {total} in {clock.Elapsed.TotalMilliseconds:0} ms", "the multiplexed client replaces a connection pool"));
+        }
+        catch (RedisException e)
+        {
+            Record(new Check("concurrent callers on one connection", false, "error", e.Message));
+        }
+    }
+
+    private static async Task<(double P50, double P99, double Max)> LatencyAsync(RedisClient client, int pings)
+    {
+        for (var i = 0; i < Math.Min(100, pings); i++)
+        {
+            await client.PingAsync();
+        }
+
+        var samples = new double[pings];
+        for (var i = 0; i < pings; i++)
+        {
+            var start = Stopwatch.GetTimestamp();
+            await client.PingAsync();
+            samples[i] = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+        }
+
+        Array.Sort(samples);
+        return (Statistics.Percentile(samples, 50), Statistics.Percentile(samples, 99), samples[^1]);
+    }
+
+    private static Dictionary<string, string> ParseInfo(string info) =>
+        info.Split('\n').Select(l => l.Trim()).Where(l => l.Contains(':', StringComparison.Ordinal) && !l.StartsWith('#'))
+            .Select(l => l.Split(':', 2)).GroupBy(p => p[0]).ToDictionary(g => g.Key, g => g.First()[1], StringComparer.Ordinal);
+}

@@ -1,0 +1,160 @@
+#!/usr/bin/env bash
+# Runs the whole verification programme in order and writes docs/verification.md:
+#   connection checks → endpoint measurement → stepped load → fault drills → soak → report.
+# Without --api it starts the local topology with ./run-local.sh (Redis, the shared store origin, two Api
+# replicas, Monitoring, Prometheus) and stops it at the end; with --api/--api-key/--redis it uses a system
+# that is already running. A failing step does not stop the others; the exit code is 1 if any failed.
+set -euo pipefail
+
+usage() {
+  cat <<'EOF'
+Usage: verification/run-all.sh [options]
+
+  --quick               short steps for a 2-core machine: stepped load 10 s per step, drills 5/8/8 s
+                        (origin outage 45 s), soak 10 min (full: 30 s per step, drills 10/10/10 s,
+                        origin outage 60 s, soak 30 min)
+  --api URL             an Api replica that is already running (repeat for more replicas); needs --api-key
+                        and --redis; without it ./run-local.sh starts the system
+  --api-key KEY         the Api's admin key (default: $OC_API_KEY)
+  --redis CONN          the Redis the Api uses, e.g. '127.0.0.1:6379,password=...'
+  --monitoring URL      Monitoring's base URL (the origin drill reads the guard's reaction)
+  --prometheus URL      Prometheus' base URL (the origin drill reads the alerts that fired)
+  --soak DURATION       soak length (default 30m, --quick 10m; under 10m the leak check gives no verdict)
+  --skip LIST           steps to leave out: redis,endpoints,stepped,drills,soak,report
+  --results DIR         folder for the JSON results (default verification/results; its old results are removed)
+  --smoke               mark docs/verification.md as a smoke run, not the measurement
+  --no-build            use the binaries already built
+  -h, --help            this text
+EOF
+}
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+source "$root/verification/lib.sh"
+quick=0; apis=(); key="${OC_API_KEY:-}"; redis=""; monitoring=""; prometheus=""; soak=""; skip=""
+results="verification/results"; smoke=0; no_build=0
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --quick) quick=1; shift ;;
+    --api) apis+=("${2:?--api needs a URL}"); shift 2 ;;
+    --api-key) key="${2:?--api-key needs a value}"; shift 2 ;;
+    --redis) redis="${2:?--redis needs a connection string}"; shift 2 ;;
+    --monitoring) monitoring="${2:?}"; shift 2 ;;
+    --prometheus) prometheus="${2:?}"; shift 2 ;;
+    --soak) soak="${2:?}"; shift 2 ;;
+    --skip) skip="${2:?}"; shift 2 ;;
+    --results) results="${2:?}"; shift 2 ;;
+    --smoke) smoke=1; shift ;;
+    --no-build) no_build=1; shift ;;
+    -h|--help) usage; exit 0 ;;
+    *) echo "run-all: unknown option '$1'" >&2; usage >&2; exit 2 ;;
+  esac
+done
+
+if [ "$quick" = 1 ]; then
+  step_duration=10s; step_warmup=5s; drill_warmup=5s; drill_fault=8s; drill_recovery=8s; origin_fault=45s; soak_interval=5s; : "${soak:=10m}"
+else
+  step_duration=30s; step_warmup=15s; drill_warmup=10s; drill_fault=10s; drill_recovery=10s; origin_fault=60s; soak_interval=10s; : "${soak:=30m}"
+fi
+skipped() { case ",$skip," in *",$1,"*) return 0 ;; *) return 1 ;; esac; }
+say() { printf '\n[run-all %s] %s\n' "$(date +%H:%M:%S)" "$*"; }
+
+launcher_pid=""
+cleanup() {
+  if [ -n "$launcher_pid" ] && kill -0 "$launcher_pid" 2>/dev/null; then
+    say "stopping the local topology (run-local.sh pid $launcher_pid)"
+    kill -TERM "$launcher_pid" 2>/dev/null || true
+    wait "$launcher_pid" 2>/dev/null || true
+  fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+cd "$root"
+mkdir -p "$results"
+# Earlier results must not mix into this run's report; only the files the tools write are removed.
+rm -f "$results"/*.json "$results"/*.svg "$results"/*.md "$results"/redis-restarted.*
+[ "$no_build" = 1 ] && export OC_NO_BUILD=1
+
+redis_stop=shutdown
+if [ ${#apis[@]} -eq 0 ]; then
+  if [ ! -x ./run-local.sh ]; then
+    echo "run-all: ./run-local.sh is not on this branch; start the system yourself and pass --api URL --api-key KEY --redis CONN" >&2
+    exit 2
+  fi
+  run_dir="$(cd "$results" && pwd)/run-local"
+  say "starting the local topology: ./run-local.sh --run-dir $run_dir (log: $results/run-local.log)"
+  launcher_args=(--run-dir "$run_dir" --phase 0)
+  # The guard would roll back whenever a measurement's cold start dips the hit ratio, changing the phase under the
+  # measurement; in dry run it still evaluates and reports "dry_run" (what it would do), which the origin drill reads.
+  # Monitoring inherits this from run-local.sh's environment.
+  export Monitoring__Guard__DryRun="${Monitoring__Guard__DryRun:-true}"
+  [ "$no_build" = 1 ] && launcher_args+=(--no-build)
+  ./run-local.sh "${launcher_args[@]}" >"$results/run-local.log" 2>&1 &
+  launcher_pid=$!
+  for _ in $(seq 1 600); do
+    [ -f "$run_dir/ready" ] && break
+    kill -0 "$launcher_pid" 2>/dev/null || { echo "run-all: run-local.sh exited; last lines of its log:" >&2; tail -20 "$results/run-local.log" >&2; exit 1; }
+    sleep 1
+  done
+  [ -f "$run_dir/ready" ] || { echo "run-all: the topology was not ready within 10 minutes" >&2; exit 1; }
+  url() { sed -n "s/^$1=//p" "$run_dir/urls"; }
+  apis=("$(url api-1)" "$(url api-2)")
+  key="$(cat "$run_dir/admin-api-key")"
+  password="$(sed -n 's/^requirepass //p' "$run_dir/redis/redis.conf")"
+  redis="$(url redis)${password:+,password=$password}"
+  monitoring="${monitoring:-$(url monitoring)}"
+  prometheus="${prometheus:-$(url prometheus)}"
+  # run-local.sh stops everything when a part exits, so the restart drill freezes Redis instead.
+  redis_stop=sigstop
+  say "topology ready: api ${apis[*]}, monitoring $monitoring, prometheus $prometheus"
+fi
+[ -n "$key" ] || { echo "run-all: --api-key (or OC_API_KEY) is required with --api" >&2; exit 2; }
+[ -n "$redis" ] || { echo "run-all: --redis is required with --api" >&2; exit 2; }
+
+oc_build
+api_args=(); for a in "${apis[@]}"; do api_args+=(--api "$a"); done
+common=("${api_args[@]}" --api-key "$key" --results "$results")
+observers=(); [ -n "$monitoring" ] && observers+=(--monitoring "$monitoring"); [ -n "$prometheus" ] && observers+=(--prometheus "$prometheus")
+
+declare -A status
+# The command line as shown: the admin key and the Redis password stay out of the output.
+shown() {
+  local out=() hide=0
+  for a in "$@"; do
+    if [ "$hide" = 1 ]; then out+=("***"); hide=0; continue; fi
+    [ "$a" = --api-key ] && hide=1
+    out+=("$(printf '%s' "$a" | sed 's/password=[^,]*/password=***/g')")
+  done
+  printf '%s ' "${out[@]}"
+}
+run_step() {
+  local name="$1" eta="$2"; shift 2
+  if skipped "$name"; then status[$name]=skipped; return; fi
+  say "step $name (about $eta): $(shown "$@")"
+  if oc_tool "$@"; then status[$name]=pass; else status[$name]="FAIL ($?)"; fi
+}
+
+run_step redis "5 s" verify-redis --connection "$redis" --results "$results"
+run_step endpoints "1 min" measure-endpoints "${common[@]}" --requests 50
+run_step stepped "$(( ${step_duration%s} * 5 / 60 + 1 )) min" stepped-load "${common[@]}" --duration "$step_duration" --warmup "$step_warmup"
+run_step drills "3 min" drills "${common[@]}" --redis "$redis" --redis-stop "$redis_stop" \
+  --warmup "$drill_warmup" --fault "$drill_fault" --recovery "$drill_recovery" --origin-fault "$origin_fault" "${observers[@]}"
+run_step soak "$soak" soak "${common[@]}" --duration "$soak" --interval "$soak_interval"
+
+if ! skipped report; then
+  report_args=(--results "$results")
+  [ "$smoke" = 1 ] && report_args+=(--smoke)
+  mode="full profile"; [ "$quick" = 1 ] && mode="quick profile (--quick)"
+  where="the local topology from run-local.sh"; [ -z "$launcher_pid" ] && where="a running system (${apis[*]})"
+  report_args+=(--note "Run by verification/run-all.sh, $mode, against $where, on $(nproc) processors.")
+  say "step report: docs/verification.md"
+  if oc_tool verification-report "${report_args[@]}"; then status[report]=pass; else status[report]="FAIL ($?)"; fi
+fi
+
+say "summary"
+failed=0
+for step in redis endpoints stepped drills soak report; do
+  printf '  %-10s %s\n' "$step" "${status[$step]:-skipped}"
+  case "${status[$step]:-}" in FAIL*) failed=1 ;; esac
+done
+exit "$failed"
