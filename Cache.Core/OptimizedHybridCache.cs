@@ -162,7 +162,9 @@ public sealed partial class OptimizedHybridCache : HybridCache, IDisposable
         var dataType = _dataTypes.Classify(key);
         var write = Write(key, value, flags, options, tagArray, start, dataType);
         RecordDuration(Operation.SetL1, start);
-        return write;
+
+        // other replicas may hold the previous value in their L1: they drop it once the new one is in L2
+        return _bus is null ? write : AnnounceOverwriteAsync(write, key, cancellationToken);
     }
 
     /// <inheritdoc />

@@ -68,6 +68,8 @@ public static class ApplicationServiceExtensions
         // The cache: L1 in process, L2 in Redis when ConnectionStrings:cache is set.
         var cacheRedis = builder.Configuration.GetConnectionString("cache");
         services.AddOptimizedHybridCache(o => o.RedisConnectionString = string.IsNullOrEmpty(cacheRedis) ? null : cacheRedis);
+        // Cache:* tunes the cache (L1 budget, expirations, resilience) without code, e.g. Cache__L1MaximumBytes for drills.
+        services.AddOptions<OptimizedHybridCacheOptions>().BindConfiguration("Cache");
         // The Api's dependency rules (Invalidation:Rules over the defaults) are the cache's: writes say what changed.
         services.AddOptions<OptimizedHybridCacheOptions>().Configure<IOptions<InvalidationOptions>>((o, invalidation) =>
         {

@@ -628,4 +628,23 @@ public sealed partial class OptimizedHybridCache
                 break;
         }
     }
+
+    // ---- SetAsync: other replicas drop their L1 copy of an overwritten key ----
+
+    /// <summary>
+    /// After <see cref="SetAsync"/> has written L2, tells the other replicas to drop their L1 copy of the key, so
+    /// their next read finds the new value in L2 instead of serving the one they held. Publish only: the new value
+    /// stays in Redis. When the publish cannot be made (Redis unavailable, or earlier invalidations still queued),
+    /// the key goes through the outbox like a removal: its replay unlinks the key too, which costs a miss, never a
+    /// stale read.
+    /// </summary>
+    private async ValueTask AnnounceOverwriteAsync(ValueTask write, string key, CancellationToken cancellationToken)
+    {
+        await write.ConfigureAwait(false);
+        var pending = new PendingInvalidation(InvalidationKind.Key, [key], _time.GetUtcNow().UtcTicks);
+        if (!_outbox.IsEmpty || !await PublishAsync(pending, cancellationToken).ConfigureAwait(false))
+        {
+            Defer(pending);
+        }
+    }
 }

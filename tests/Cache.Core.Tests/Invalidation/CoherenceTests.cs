@@ -31,6 +31,21 @@ public sealed class CoherenceTests
     }
 
     [Fact]
+    public async Task AValueSetOnOneReplicaReplacesTheCopyTheOthersHeldInL1()
+    {
+        await using var replicas = await Replicas.StartAsync(2);
+        Assert.Equal("v1", await Read(replicas[1], "product:7", () => "v1"));
+        Assert.True(replicas[1].L1.TryPeek("product:7", out _));
+
+        var before = replicas[1].RemoteInvalidationsApplied;
+        await replicas[0].SetAsync("product:7", "v2");
+        await Replicas.WaitForRemoteAsync(replicas[1], before);
+
+        // the other replica's next read comes from L2, where the new value is, without calling its origin
+        Assert.Equal("v2", await Read(replicas[1], "product:7", () => "origin called"));
+    }
+
+    [Fact]
     public async Task ManyKeysRemovedAtOnceReachTheOtherReplicasInOneBatch()
     {
         await using var replicas = await Replicas.StartAsync(2);
