@@ -335,14 +335,16 @@ public sealed partial class OptimizedHybridCache
     /// <summary>Applies one invalidation to Redis and publishes it; false when Redis was unavailable at any step.</summary>
     private async ValueTask<bool> ApplyAsync(PendingInvalidation pending, CancellationToken cancellationToken)
     {
-        var redis = _bus!;
         switch (pending.Kind)
         {
             case InvalidationKind.Key:
+                // tombstones with the UNLINK (one script per batch): a replica whose read started before now and that
+                // has not heard of this removal yet cannot write the old value back (the write is conditional)
+                var removedAt = _time.GetUtcNow().ToUnixTimeMilliseconds();
                 for (var i = 0; i < pending.Items.Length; i += InvalidationBatchSize)
                 {
-                    var batch = pending.Items.Skip(i).Take(InvalidationBatchSize).Select(DistributedTier!.RedisKey).ToArray();
-                    if (!(await redis.UnlinkAsync(batch, cancellationToken).ConfigureAwait(false)).Ok)
+                    var batch = pending.Items.AsSpan(i, Math.Min(InvalidationBatchSize, pending.Items.Length - i)).ToArray();
+                    if (!(await DistributedTier!.RemoveKeysAsync(batch, removedAt, cancellationToken).ConfigureAwait(false)).Ok)
                     {
                         return false;
                     }
@@ -395,10 +397,18 @@ public sealed partial class OptimizedHybridCache
         return true;
     }
 
-    /// <summary>SCAN MATCH {prefix}:{pattern} and UNLINK in batches; tag-time keys are never touched.</summary>
+    /// <summary>
+    /// Records the pattern in Redis (so that no replica writes a matching value read before now), then SCAN MATCH
+    /// {prefix}:{pattern} and UNLINK in batches; tag-time keys are never touched.
+    /// </summary>
     private async ValueTask<(bool Done, long Unlinked)> UnlinkPatternAsync(GlobPattern glob, CancellationToken cancellationToken)
     {
         var redis = _bus!;
+        if (!await DistributedTier!.RecordPatternAsync(glob.Text, _time.GetUtcNow().ToUnixTimeMilliseconds(), cancellationToken).ConfigureAwait(false))
+        {
+            return (false, 0);
+        }
+
         var match = _scanPrefix + glob.Text;
         var cursor = "0";
         var unlinked = 0L;
