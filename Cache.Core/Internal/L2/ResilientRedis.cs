@@ -77,7 +77,7 @@ internal sealed class ResilientRedis : IAsyncDisposable
     // KEYS: the entries, then the key tombstone set and the floor. ARGV: now (Unix ms), window (ms), cap, then the
     // cache keys (tombstone members) in the entries' order. The tombstones and the UNLINK are one atomic step: no
     // conditional write can land between them.
-    private static readonly RedisScript RemoveWithTombstones = new(TrimTombstones + """
+    private static readonly RedisScript RemoveWithTombstones = new(TrimTombstones + "\n" + """
         local n = #KEYS - 2
         local zset, floorKey, now = KEYS[n + 1], KEYS[n + 2], tonumber(ARGV[1])
         for i = 1, n do
@@ -93,7 +93,7 @@ internal sealed class ResilientRedis : IAsyncDisposable
 
     // KEYS: pattern tombstone set, floor, pattern sequence. ARGV: pattern, now (Unix ms), window (ms), cap.
     // Returns the new sequence number: every replica's next conditional write sees that its snapshot is out of date.
-    private static readonly RedisScript RecordPattern = new(TrimTombstones + """
+    private static readonly RedisScript RecordPattern = new(TrimTombstones + "\n" + """
         local now = tonumber(ARGV[2])
         local current = redis.call('ZSCORE', KEYS[1], ARGV[1])
         if not current or tonumber(current) < now then
