@@ -82,6 +82,7 @@ public sealed partial class OptimizedHybridCache
             {
                 var (done, unlinked) = await UnlinkPatternAsync(glob, cancellationToken).ConfigureAwait(false);
                 distributed = unlinked;
+                local += RemovePatternAgain(glob);
                 if (done && await PublishAsync(pending, cancellationToken).ConfigureAwait(false))
                 {
                     RecordDuration(Operation.InvalidateL1, start);
@@ -260,16 +261,18 @@ public sealed partial class OptimizedHybridCache
 
     private void RemoveKeyLocally(string key, long now)
     {
-        _l1.Remove(key, EvictionReason.Removed);
-
-        // a flight for this key that started before now must not cache its (possibly older) result
-        _keyFences.AddOrUpdate(key, static (_, next) => next, static (_, existing, next) => Math.Max(existing, next), now);
-        if (_keyFences.Count > MaximumKeyFences)
+        // a flight for this key that started before now must not cache its (possibly older) result. The fence goes
+        // up before the removal: a flight writing L1 meanwhile either is removed here or sees the fence when it
+        // re-checks after its write (UndoIfOvertaken)
+        if (_keyFences.Count >= MaximumKeyFences)
         {
             // bounded: fold every key's fence into the global one (conservative: older flights of any key go uncached)
             AdvanceStoreFence(now);
             _keyFences.Clear();
         }
+
+        _keyFences.AddOrUpdate(key, static (_, next) => next, static (_, existing, next) => Math.Max(existing, next), now);
+        _l1.Remove(key, EvictionReason.Removed);
     }
 
     private int InvalidatePatternLocally(GlobPattern glob, long now, bool remote)
@@ -278,6 +281,16 @@ public sealed partial class OptimizedHybridCache
         var removed = _l1.RemoveWhere(glob, static (g, entry) => entry.Key.StartsWith(g.LiteralPrefix, StringComparison.Ordinal) && g.IsMatch(entry.Key), EvictionReason.Removed);
         _invalidations.Add(1, new(M.KindTag, "pattern"), new(M.SourceTag, remote ? "remote" : "local"));
         return removed;
+    }
+
+    /// <summary>
+    /// After the pattern's SCAN: an L2 read of this instance that ran between the local invalidation and the UNLINK
+    /// may have put an old value back into L1, and this instance gets no message of its own: remove matches again.
+    /// </summary>
+    private int RemovePatternAgain(GlobPattern glob)
+    {
+        AdvanceStoreFence(_time.GetTimestamp());
+        return _l1.RemoveWhere(glob, static (g, entry) => entry.Key.StartsWith(g.LiteralPrefix, StringComparison.Ordinal) && g.IsMatch(entry.Key), EvictionReason.Removed);
     }
 
     private void AdvanceStoreFence(long timestamp)
@@ -350,6 +363,14 @@ public sealed partial class OptimizedHybridCache
                     }
                 }
 
+                // an L2 read of this instance between the local removal and the UNLINK may have put the old value
+                // back into L1, and this instance gets no message of its own removal: remove it again
+                var again = _time.GetTimestamp();
+                foreach (var key in pending.Items)
+                {
+                    RemoveKeyLocally(key, again);
+                }
+
                 break;
             case InvalidationKind.Tag:
             case InvalidationKind.All:
@@ -373,10 +394,13 @@ public sealed partial class OptimizedHybridCache
 
                 break;
             case InvalidationKind.Pattern:
-                if (!(await UnlinkPatternAsync(GlobPattern.Compile(pending.Items[0]), cancellationToken).ConfigureAwait(false)).Done)
+                var glob = GlobPattern.Compile(pending.Items[0]);
+                if (!(await UnlinkPatternAsync(glob, cancellationToken).ConfigureAwait(false)).Done)
                 {
                     return false;
                 }
+
+                RemovePatternAgain(glob);
 
                 break;
         }
