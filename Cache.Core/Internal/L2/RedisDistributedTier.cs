@@ -56,7 +56,8 @@ internal sealed class RedisDistributedTier : IDistributedCacheTier, IAsyncDispos
     private readonly int _removalCapacity;
     private readonly int _patternCapacity;
     private readonly RemovalKeys _removal;
-    private volatile PatternSnapshot _patterns = new(string.Empty, []);
+    // "0" and none: what Redis holds before any pattern invalidation (the sequence key is created with the first)
+    private volatile PatternSnapshot _patterns = new("0", []);
     private long _refused;
 
     /// <summary>The most pattern invalidations Redis remembers (fewer when MaximumRemovalTombstones is smaller).</summary>
