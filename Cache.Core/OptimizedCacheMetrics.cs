@@ -51,6 +51,13 @@ public static class OptimizedCacheMetrics
     /// </summary>
     public const string L2Unreadable = "optimizedcache.l2.unreadable";
 
+    /// <summary>
+    /// Counter of L2 writes refused because a removal overtook the value's read, by <see cref="ReasonTag"/>:
+    /// <c>key</c> (a key tombstone), <c>pattern</c> (a recorded pattern invalidation), <c>overflow</c> (the floor the
+    /// oldest tombstones fold into), <c>window</c> (the read started longer ago than the tombstone window).
+    /// </summary>
+    public const string L2StaleWritesRefused = "optimizedcache.l2.stale_writes_refused";
+
     /// <summary>Counter of invalidations by <see cref="KindTag"/> and <see cref="SourceTag"/>.</summary>
     public const string Invalidations = "optimizedcache.invalidations";
 

@@ -137,6 +137,23 @@ public sealed class OptimizedHybridCacheOptions
     /// <value>10,000.</value>
     public int InvalidationQueueCapacity { get; set; } = 10_000;
 
+    /// <summary>
+    /// How long Redis remembers a removal by key or pattern so that a value read before it (a factory call or an L2
+    /// read still in flight on another replica) cannot be written back to L2 after it. Writes of values whose read
+    /// started longer ago than this are not written to L2 at all, so it must comfortably exceed the slowest expected
+    /// factory plus the propagation delay. Between 1 second and 1 hour.
+    /// </summary>
+    /// <value>30 seconds.</value>
+    public TimeSpan RemovalTombstoneWindow { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// How many recent key removals Redis remembers (patterns: at most 256 of them); past it the oldest fold into one
+    /// time before which every write in flight is refused (some uncached results, never a stale entry).
+    /// Between 16 and 10,000,000.
+    /// </summary>
+    /// <value>100,000.</value>
+    public int MaximumRemovalTombstones { get; set; } = 100_000;
+
     /// <summary>How many keys the hot-key statistics follow (Space-Saving); keys appear only in the stats API.</summary>
     /// <value>100.</value>
     public int TopKeysCapacity { get; set; } = 100;

@@ -82,6 +82,7 @@ public sealed partial class OptimizedHybridCache
             {
                 var (done, unlinked) = await UnlinkPatternAsync(glob, cancellationToken).ConfigureAwait(false);
                 distributed = unlinked;
+                local += RemovePatternAgain(glob);
                 if (done && await PublishAsync(pending, cancellationToken).ConfigureAwait(false))
                 {
                     RecordDuration(Operation.InvalidateL1, start);
@@ -260,16 +261,18 @@ public sealed partial class OptimizedHybridCache
 
     private void RemoveKeyLocally(string key, long now)
     {
-        _l1.Remove(key, EvictionReason.Removed);
-
-        // a flight for this key that started before now must not cache its (possibly older) result
-        _keyFences.AddOrUpdate(key, static (_, next) => next, static (_, existing, next) => Math.Max(existing, next), now);
-        if (_keyFences.Count > MaximumKeyFences)
+        // a flight for this key that started before now must not cache its (possibly older) result. The fence goes
+        // up before the removal: a flight writing L1 meanwhile either is removed here or sees the fence when it
+        // re-checks after its write (UndoIfOvertaken)
+        if (_keyFences.Count >= MaximumKeyFences)
         {
             // bounded: fold every key's fence into the global one (conservative: older flights of any key go uncached)
             AdvanceStoreFence(now);
             _keyFences.Clear();
         }
+
+        _keyFences.AddOrUpdate(key, static (_, next) => next, static (_, existing, next) => Math.Max(existing, next), now);
+        _l1.Remove(key, EvictionReason.Removed);
     }
 
     private int InvalidatePatternLocally(GlobPattern glob, long now, bool remote)
@@ -278,6 +281,16 @@ public sealed partial class OptimizedHybridCache
         var removed = _l1.RemoveWhere(glob, static (g, entry) => entry.Key.StartsWith(g.LiteralPrefix, StringComparison.Ordinal) && g.IsMatch(entry.Key), EvictionReason.Removed);
         _invalidations.Add(1, new(M.KindTag, "pattern"), new(M.SourceTag, remote ? "remote" : "local"));
         return removed;
+    }
+
+    /// <summary>
+    /// After the pattern's SCAN: an L2 read of this instance that ran between the local invalidation and the UNLINK
+    /// may have put an old value back into L1, and this instance gets no message of its own: remove matches again.
+    /// </summary>
+    private int RemovePatternAgain(GlobPattern glob)
+    {
+        AdvanceStoreFence(_time.GetTimestamp());
+        return _l1.RemoveWhere(glob, static (g, entry) => entry.Key.StartsWith(g.LiteralPrefix, StringComparison.Ordinal) && g.IsMatch(entry.Key), EvictionReason.Removed);
     }
 
     private void AdvanceStoreFence(long timestamp)
@@ -335,17 +348,27 @@ public sealed partial class OptimizedHybridCache
     /// <summary>Applies one invalidation to Redis and publishes it; false when Redis was unavailable at any step.</summary>
     private async ValueTask<bool> ApplyAsync(PendingInvalidation pending, CancellationToken cancellationToken)
     {
-        var redis = _bus!;
         switch (pending.Kind)
         {
             case InvalidationKind.Key:
+                // tombstones with the UNLINK (one script per batch): a replica whose read started before now and that
+                // has not heard of this removal yet cannot write the old value back (the write is conditional)
+                var removedAt = _time.GetUtcNow().ToUnixTimeMilliseconds();
                 for (var i = 0; i < pending.Items.Length; i += InvalidationBatchSize)
                 {
-                    var batch = pending.Items.Skip(i).Take(InvalidationBatchSize).Select(DistributedTier!.RedisKey).ToArray();
-                    if (!(await redis.UnlinkAsync(batch, cancellationToken).ConfigureAwait(false)).Ok)
+                    var batch = pending.Items.AsSpan(i, Math.Min(InvalidationBatchSize, pending.Items.Length - i)).ToArray();
+                    if (!(await DistributedTier!.RemoveKeysAsync(batch, removedAt, cancellationToken).ConfigureAwait(false)).Ok)
                     {
                         return false;
                     }
+                }
+
+                // an L2 read of this instance between the local removal and the UNLINK may have put the old value
+                // back into L1, and this instance gets no message of its own removal: remove it again
+                var again = _time.GetTimestamp();
+                foreach (var key in pending.Items)
+                {
+                    RemoveKeyLocally(key, again);
                 }
 
                 break;
@@ -371,10 +394,13 @@ public sealed partial class OptimizedHybridCache
 
                 break;
             case InvalidationKind.Pattern:
-                if (!(await UnlinkPatternAsync(GlobPattern.Compile(pending.Items[0]), cancellationToken).ConfigureAwait(false)).Done)
+                var glob = GlobPattern.Compile(pending.Items[0]);
+                if (!(await UnlinkPatternAsync(glob, cancellationToken).ConfigureAwait(false)).Done)
                 {
                     return false;
                 }
+
+                RemovePatternAgain(glob);
 
                 break;
         }
@@ -395,10 +421,18 @@ public sealed partial class OptimizedHybridCache
         return true;
     }
 
-    /// <summary>SCAN MATCH {prefix}:{pattern} and UNLINK in batches; tag-time keys are never touched.</summary>
+    /// <summary>
+    /// Records the pattern in Redis (so that no replica writes a matching value read before now), then SCAN MATCH
+    /// {prefix}:{pattern} and UNLINK in batches; tag-time keys are never touched.
+    /// </summary>
     private async ValueTask<(bool Done, long Unlinked)> UnlinkPatternAsync(GlobPattern glob, CancellationToken cancellationToken)
     {
         var redis = _bus!;
+        if (!await DistributedTier!.RecordPatternAsync(glob.Text, _time.GetUtcNow().ToUnixTimeMilliseconds(), cancellationToken).ConfigureAwait(false))
+        {
+            return (false, 0);
+        }
+
         var match = _scanPrefix + glob.Text;
         var cursor = "0";
         var unlinked = 0L;

@@ -167,7 +167,7 @@ public sealed partial class OptimizedHybridCache
             var refreshAt = _options.EagerRefreshThreshold >= 1 ? long.MaxValue : now + (long)(local * _options.EagerRefreshThreshold);
             var staleUntil = expiresAt + ToTimestampSpan(_options.FailSafeMaxStaleness);
             var weight = payloadLength + EntryOverheadBytes + (key.Length * 2L) + tags.Sum(t => 48L + (t.Length * 2L));
-            _l1.Set(new L1Entry(
+            var entry = new L1Entry(
                 key,
                 typeof(T),
                 immutable ? value : null,
@@ -175,7 +175,9 @@ public sealed partial class OptimizedHybridCache
                 weight,
                 new EntryTimes(createdAt, expiresAt, refreshAt, staleUntil),
                 tags,
-                dataType));
+                dataType);
+            _l1.Set(entry);
+            UndoIfOvertaken(entry, createdAt);
         }
 
         if (writeL2 && payload is not null)
@@ -185,6 +187,19 @@ public sealed partial class OptimizedHybridCache
         }
 
         return immutable ? null : payload;
+    }
+
+    /// <summary>
+    /// Closes the window between the invalidation check and the L1 write: a removal, pattern or flush applied in
+    /// between found nothing to remove, so the entry just written is removed again if one has happened since
+    /// <paramref name="readStarted"/>.
+    /// </summary>
+    private void UndoIfOvertaken(L1Entry entry, long readStarted)
+    {
+        if (IsInvalidatedSince(entry.Key, readStarted))
+        {
+            _l1.Remove(entry, EvictionReason.Removed);
+        }
     }
 
     private ValueTask Write<T>(string key, T value, HybridCacheEntryFlags flags, HybridCacheEntryOptions? options, string[] tags, long createdAt, int dataType)

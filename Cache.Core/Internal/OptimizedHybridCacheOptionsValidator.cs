@@ -160,6 +160,16 @@ internal sealed class OptimizedHybridCacheOptionsValidator : IValidateOptions<Op
             failures.Add($"InvalidationQueueCapacity must be between 16 and 10000000; it is {options.InvalidationQueueCapacity}.");
         }
 
+        if (options.RemovalTombstoneWindow < TimeSpan.FromSeconds(1) || options.RemovalTombstoneWindow > TimeSpan.FromHours(1))
+        {
+            failures.Add($"RemovalTombstoneWindow must be between 1 second and 1 hour; it is {options.RemovalTombstoneWindow}.");
+        }
+
+        if (options.MaximumRemovalTombstones is < 16 or > 10_000_000)
+        {
+            failures.Add($"MaximumRemovalTombstones must be between 16 and 10000000; it is {options.MaximumRemovalTombstones}.");
+        }
+
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 }

@@ -26,6 +26,8 @@ public sealed class RegistrationTests
     [InlineData("L1MemoryFraction", "1.5")]
     [InlineData("EagerRefreshThreshold", "0")]
     [InlineData("TopKeysCapacity", "0")]
+    [InlineData("RemovalTombstoneWindow", "00:00:00.0100000")]
+    [InlineData("MaximumRemovalTombstones", "8")]
     public async Task TheHostRefusesToStartWithAnInvalidSettingNamingIt(string setting, string value)
     {
         var builder = Host.CreateApplicationBuilder();
@@ -37,6 +39,8 @@ public sealed class RegistrationTests
                 case "L1MemoryFraction": o.L1MemoryFraction = 1.5; break;
                 case "EagerRefreshThreshold": o.EagerRefreshThreshold = 0; break;
                 case "TopKeysCapacity": o.TopKeysCapacity = 0; break;
+                case "RemovalTombstoneWindow": o.RemovalTombstoneWindow = TimeSpan.FromMilliseconds(10); break;
+                case "MaximumRemovalTombstones": o.MaximumRemovalTombstones = 8; break;
             }
         });
         using var host = builder.Build();

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Caching.Hybrid;
 using Microsoft.Extensions.Logging;
+using OptimizedCache.Cache.Core.Internal.Invalidation;
 
 namespace OptimizedCache.Cache.Core.Internal;
 
@@ -23,6 +24,15 @@ namespace OptimizedCache.Cache.Core.Internal;
 /// <para><b>Reading.</b> Anything but a well-formed, unexpired envelope whose codec works here and whose tags
 /// (and <c>*</c>) were not invalidated after it was created is a miss, counted in
 /// <c>optimizedcache.l2.unreadable</c> by reason when the bytes themselves were at fault, and logged without the key.</para>
+/// <para><b>Removal tombstones.</b> A removal by key or pattern is remembered in Redis for
+/// <see cref="OptimizedHybridCacheOptions.RemovalTombstoneWindow"/> (<c>{prefix}#rm:keys</c> and <c>{prefix}#rm:patterns</c>,
+/// sorted sets of key or pattern by removal time, bounded; overflow folds into <c>{prefix}#rm:floor</c>), and every
+/// write is conditional (one script): a value whose read started at or before a removal of its key, a matching
+/// pattern or the floor is not written, so a replica that has not yet heard of a removal cannot put the old value
+/// back. Pattern matching happens here, not in Lua: the write carries the pattern sequence (<c>{prefix}#rm:seq</c>) this
+/// replica checked the key against, and the script refuses it when a pattern was recorded since; the replica then
+/// re-reads the patterns and tries again. The structure keys use <c>#</c> after the prefix so that no cache key and
+/// no invalidation pattern (both under <c>{prefix}:</c>) can reach them.</para>
 /// </remarks>
 internal sealed class RedisDistributedTier : IDistributedCacheTier, IAsyncDisposable
 {
@@ -41,6 +51,20 @@ internal sealed class RedisDistributedTier : IDistributedCacheTier, IAsyncDispos
     private readonly Counter<long> _compressionOutput;
     private readonly Counter<long> _unreadable;
     private readonly string[] _codecNames = new string[256];
+    private readonly Counter<long> _staleWritesRefused;
+    private readonly TimeSpan _removalWindow;
+    private readonly int _removalCapacity;
+    private readonly int _patternCapacity;
+    private readonly RemovalKeys _removal;
+    // "0" and none: what Redis holds before any pattern invalidation (the sequence key is created with the first)
+    private volatile PatternSnapshot _patterns = new("0", []);
+    private long _refused;
+
+    /// <summary>The most pattern invalidations Redis remembers (fewer when MaximumRemovalTombstones is smaller).</summary>
+    public const int MaximumPatternTombstones = 256;
+
+    /// <summary>Attempts of a conditional write when the pattern sequence keeps moving under it.</summary>
+    private const int WriteAttempts = 3;
 
     public RedisDistributedTier(
         ResilientRedis redis,
@@ -78,7 +102,24 @@ internal sealed class RedisDistributedTier : IDistributedCacheTier, IAsyncDispos
         _compressionInput = meter.CreateCounter<long>(OptimizedCacheMetrics.CompressionInput, "By", "Bytes of L2 values before compression, by codec (none: stored raw).");
         _compressionOutput = meter.CreateCounter<long>(OptimizedCacheMetrics.CompressionOutput, "By", "Bytes of L2 values as stored, by codec (none: stored raw).");
         _unreadable = meter.CreateCounter<long>(OptimizedCacheMetrics.L2Unreadable, "{entry}", "L2 entries read but unusable (counted as misses), by reason.");
+        _staleWritesRefused = meter.CreateCounter<long>(
+            OptimizedCacheMetrics.L2StaleWritesRefused, "{write}", "L2 writes refused because a removal overtook the value's read, by reason.");
+        _removalWindow = options.RemovalTombstoneWindow;
+        _removalCapacity = options.MaximumRemovalTombstones;
+        _patternCapacity = Math.Min(MaximumPatternTombstones, options.MaximumRemovalTombstones);
+        var structure = options.KeyPrefix + "#rm:";
+        _removal = new RemovalKeys([], [], structure + "keys", structure + "floor", structure + "seq");
+        PatternTombstoneKey = structure + "patterns";
     }
+
+    /// <summary>The Redis keys of the key tombstone set, the floor and the pattern sequence.</summary>
+    public RemovalKeys RemovalStructure => _removal;
+
+    /// <summary>The Redis key of the pattern tombstone set.</summary>
+    public string PatternTombstoneKey { get; }
+
+    /// <summary>L2 writes refused because a removal overtook the value's read (all reasons).</summary>
+    public long StaleWritesRefused => Interlocked.Read(ref _refused);
 
     /// <summary>The resilient Redis access (shared with the invalidation bus).</summary>
     public ResilientRedis Redis => _redis;
@@ -181,7 +222,7 @@ internal sealed class RedisDistributedTier : IDistributedCacheTier, IAsyncDispos
 
         try
         {
-            await _redis.SetAsync(RedisKey(key), envelope.WrittenMemory, ttl, cancellationToken).ConfigureAwait(false);
+            await WriteUnlessRemovedAsync(key, envelope.WrittenMemory, ttl, Math.Max(0, createdAt.ToUnixTimeMilliseconds()), cancellationToken).ConfigureAwait(false);
         }
         finally
         {
@@ -191,7 +232,125 @@ internal sealed class RedisDistributedTier : IDistributedCacheTier, IAsyncDispos
 
     /// <inheritdoc />
     public async ValueTask<bool> RemoveAsync(string key, CancellationToken cancellationToken) =>
-        (await _redis.UnlinkAsync([RedisKey(key)], cancellationToken).ConfigureAwait(false)).Ok;
+        (await RemoveKeysAsync([key], _time.GetUtcNow().ToUnixTimeMilliseconds(), cancellationToken).ConfigureAwait(false)).Ok;
+
+    /// <summary>
+    /// Unlinks the entries of <paramref name="keys"/> and records a tombstone for each at <paramref name="unixMilliseconds"/>,
+    /// in one atomic script: how many entries existed.
+    /// </summary>
+    public ValueTask<L2Result<long>> RemoveKeysAsync(IReadOnlyList<string> keys, long unixMilliseconds, CancellationToken cancellationToken)
+    {
+        var entries = new string[keys.Count];
+        for (var i = 0; i < entries.Length; i++)
+        {
+            entries[i] = RedisKey(keys[i]);
+        }
+
+        return _redis.RemoveWithTombstonesAsync(_removal with { Entries = entries, Members = keys }, unixMilliseconds, _removalWindow, _removalCapacity, cancellationToken);
+    }
+
+    /// <summary>
+    /// Records a pattern invalidation at <paramref name="unixMilliseconds"/> before its SCAN starts, so that no replica
+    /// writes a matching value read before it; false when Redis could not be reached.
+    /// </summary>
+    public async ValueTask<bool> RecordPatternAsync(string pattern, long unixMilliseconds, CancellationToken cancellationToken) =>
+        (await _redis.RecordPatternAsync(
+            PatternTombstoneKey, _removal.Floor, _removal.Sequence, pattern, unixMilliseconds, _removalWindow, _patternCapacity, cancellationToken).ConfigureAwait(false)).Ok;
+
+    // The conditional write: refused when the value's read started longer ago than the tombstone window (its removal
+    // may be forgotten already), when a pattern this replica knows was recorded at or after the read started and
+    // matches the key, or when the script finds a key tombstone or the floor at or after it. When the script says
+    // the pattern sequence moved, the patterns are re-read and the write tried again (a few times at most: if
+    // patterns keep arriving meanwhile the value is simply not written).
+    private async ValueTask WriteUnlessRemovedAsync(string key, ReadOnlyMemory<byte> envelope, TimeSpan ttl, long readStartedMs, CancellationToken cancellationToken)
+    {
+        if (readStartedMs <= _time.GetUtcNow().ToUnixTimeMilliseconds() - (long)_removalWindow.TotalMilliseconds)
+        {
+            Refused("window");
+            return;
+        }
+
+        var redisKey = RedisKey(key);
+        for (var attempt = 0; attempt < WriteAttempts; attempt++)
+        {
+            var patterns = _patterns;
+            if (patterns.Invalidates(key, readStartedMs))
+            {
+                Refused("pattern");
+                return;
+            }
+
+            var written = await _redis.SetUnlessRemovedAsync(redisKey, key, _removal, envelope, ttl, readStartedMs, patterns.Sequence, cancellationToken).ConfigureAwait(false);
+            if (!written.Ok)
+            {
+                return; // Redis unavailable: the write is skipped, as any other
+            }
+
+            switch (written.Value)
+            {
+                case ResilientRedis.WriteOutcome.KeyRemoved:
+                    Refused("key");
+                    return;
+                case ResilientRedis.WriteOutcome.BeforeFloor:
+                    Refused("overflow");
+                    return;
+                case ResilientRedis.WriteOutcome.PatternsChanged:
+                    if (!await RefreshPatternsAsync(cancellationToken).ConfigureAwait(false))
+                    {
+                        return;
+                    }
+
+                    continue;
+                default:
+                    return;
+            }
+        }
+    }
+
+    private async ValueTask<bool> RefreshPatternsAsync(CancellationToken cancellationToken)
+    {
+        var read = await _redis.ReadPatternsAsync(PatternTombstoneKey, _removal.Sequence, cancellationToken).ConfigureAwait(false);
+        if (!read.Ok)
+        {
+            return false;
+        }
+
+        var (sequence, stored) = read.Value;
+        var compiled = new List<(GlobPattern, long)>(stored.Length);
+        foreach (var (pattern, unixMs) in stored)
+        {
+            if (pattern.Length > 0)
+            {
+                compiled.Add((GlobPattern.Compile(pattern), unixMs));
+            }
+        }
+
+        _patterns = new PatternSnapshot(sequence, [.. compiled]);
+        return true;
+    }
+
+    private void Refused(string reason)
+    {
+        Interlocked.Increment(ref _refused);
+        _staleWritesRefused.Add(1, new KeyValuePair<string, object?>(OptimizedCacheMetrics.ReasonTag, reason));
+    }
+
+    /// <summary>The pattern invalidations recorded in Redis as of one sequence number.</summary>
+    private sealed record PatternSnapshot(string Sequence, (GlobPattern Glob, long UnixMilliseconds)[] Patterns)
+    {
+        public bool Invalidates(string key, long readStartedMs)
+        {
+            foreach (var (glob, unixMs) in Patterns)
+            {
+                if (readStartedMs <= unixMs && key.StartsWith(glob.LiteralPrefix, StringComparison.Ordinal) && glob.IsMatch(key))
+                {
+                    return true;
+                }
+            }
+
+            return false;
+        }
+    }
 
     /// <inheritdoc />
     public ValueTask<bool> RemoveByTagAsync(string tag, long unixMilliseconds, CancellationToken cancellationToken) =>

@@ -36,7 +36,91 @@ internal sealed class ResilientRedis : IAsyncDisposable
         public const string Publish = "publish";
         public const string TagGet = "tag_get";
         public const string TagSet = "tag_set";
+        public const string PatternSet = "pattern_set";
+        public const string PatternGet = "pattern_get";
     }
+
+    /// <summary>Replies of <see cref="SetUnlessRemovedAsync"/>.</summary>
+    public static class WriteOutcome
+    {
+        /// <summary>Written.</summary>
+        public const long Written = 1;
+
+        /// <summary>Refused: the key was removed at or after the value's read started.</summary>
+        public const long KeyRemoved = -1;
+
+        /// <summary>Refused: the value's read started before the overflow floor (folded removals).</summary>
+        public const long BeforeFloor = -2;
+
+        /// <summary>Not written: pattern invalidations were recorded since the caller's snapshot of them.</summary>
+        public const long PatternsChanged = -3;
+    }
+
+    // Shared by the removal scripts: forget tombstones older than the window; past the cap, fold the oldest into the
+    // floor (the latest time among those dropped; writes read before it are refused) so the set stays bounded.
+    private const string TrimTombstones = """
+        local function trim(zset, floorKey, now, window, cap)
+          redis.call('ZREMRANGEBYSCORE', zset, '-inf', '(' .. string.format('%.0f', now - window))
+          local excess = redis.call('ZCARD', zset) - cap
+          if excess > 0 then
+            local last = redis.call('ZRANGE', zset, excess - 1, excess - 1, 'WITHSCORES')
+            local floor = tonumber(redis.call('GET', floorKey) or '0') or 0
+            if tonumber(last[2]) > floor then
+              redis.call('SET', floorKey, last[2], 'PX', window)
+            end
+            redis.call('ZREMRANGEBYRANK', zset, 0, excess - 1)
+          end
+          redis.call('PEXPIRE', zset, window)
+        end
+        """;
+
+    // KEYS: the entries, then the key tombstone set and the floor. ARGV: now (Unix ms), window (ms), cap, then the
+    // cache keys (tombstone members) in the entries' order. The tombstones and the UNLINK are one atomic step: no
+    // conditional write can land between them.
+    private static readonly RedisScript RemoveWithTombstones = new(TrimTombstones + "\n" + """
+        local n = #KEYS - 2
+        local zset, floorKey, now = KEYS[n + 1], KEYS[n + 2], tonumber(ARGV[1])
+        for i = 1, n do
+          local current = redis.call('ZSCORE', zset, ARGV[i + 3])
+          if not current or tonumber(current) < now then
+            redis.call('ZADD', zset, ARGV[1], ARGV[i + 3])
+          end
+        end
+        local unlinked = redis.call('UNLINK', unpack(KEYS, 1, n))
+        trim(zset, floorKey, now, tonumber(ARGV[2]), tonumber(ARGV[3]))
+        return unlinked
+        """);
+
+    // KEYS: pattern tombstone set, floor, pattern sequence. ARGV: pattern, now (Unix ms), window (ms), cap.
+    // Returns the new sequence number: every replica's next conditional write sees that its snapshot is out of date.
+    private static readonly RedisScript RecordPattern = new(TrimTombstones + "\n" + """
+        local now = tonumber(ARGV[2])
+        local current = redis.call('ZSCORE', KEYS[1], ARGV[1])
+        if not current or tonumber(current) < now then
+          redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])
+        end
+        trim(KEYS[1], KEYS[2], now, tonumber(ARGV[3]), tonumber(ARGV[4]))
+        return redis.call('INCR', KEYS[3])
+        """);
+
+    // KEYS: pattern tombstone set, pattern sequence. Returns { sequence, { pattern, time, pattern, time, ... } }.
+    private static readonly RedisScript ReadPatterns = new("""
+        return { redis.call('GET', KEYS[2]) or '0', redis.call('ZRANGE', KEYS[1], 0, -1, 'WITHSCORES') }
+        """);
+
+    // KEYS: entry, key tombstone set, floor, pattern sequence. ARGV: value, ttl (ms), read start (Unix ms), cache key,
+    // the pattern sequence the caller checked the key against. Writes only if nothing removed the key since the read
+    // started; see WriteOutcome for the replies.
+    private static readonly RedisScript SetUnlessRemoved = new("""
+        local created = tonumber(ARGV[3])
+        local floor = tonumber(redis.call('GET', KEYS[3]) or '0') or 0
+        if created <= floor then return -2 end
+        local removed = redis.call('ZSCORE', KEYS[2], ARGV[4])
+        if removed and created <= tonumber(removed) then return -1 end
+        if (redis.call('GET', KEYS[4]) or '0') ~= ARGV[5] then return -3 end
+        redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+        return 1
+        """);
 
     // Moves a tag's invalidation time forward only (a late writer never rewinds it) and refreshes its expiry.
     private static readonly RedisScript AdvanceTagTime = new("""
@@ -258,6 +342,87 @@ internal sealed class ResilientRedis : IAsyncDisposable
         ExecuteAsync(Operations.TagSet, (tagKey, unixMilliseconds, retention), static async (c, s, t) =>
         {
             var reply = await c.EvalAsync(AdvanceTagTime, [s.tagKey], [s.unixMilliseconds, (long)Math.Max(1, s.retention.TotalMilliseconds)], t).ConfigureAwait(false);
+            return reply.AsInt64();
+        }, cancellationToken);
+
+    /// <summary>
+    /// Removes entries and records a removal tombstone for each (atomically, in one script): how many entries existed.
+    /// </summary>
+    /// <param name="keys">The removal keys: the entries' Redis keys, their cache keys (tombstone members), the tombstone set and the floor.</param>
+    /// <param name="unixMilliseconds">The removal time.</param>
+    /// <param name="window">How long tombstones are kept.</param>
+    /// <param name="capacity">The most tombstones kept; older ones fold into the floor.</param>
+    /// <param name="cancellationToken">The caller's cancellation.</param>
+    public ValueTask<L2Result<long>> RemoveWithTombstonesAsync(
+        RemovalKeys keys, long unixMilliseconds, TimeSpan window, int capacity, CancellationToken cancellationToken) =>
+        ExecuteAsync(Operations.Unlink, (keys, unixMilliseconds, window, capacity), static async (c, s, t) =>
+        {
+            var redisKeys = new string[s.keys.Entries.Count + 2];
+            var args = new RedisArg[s.keys.Members.Count + 3];
+            args[0] = s.unixMilliseconds;
+            args[1] = (long)s.window.TotalMilliseconds;
+            args[2] = s.capacity;
+            for (var i = 0; i < s.keys.Entries.Count; i++)
+            {
+                redisKeys[i] = s.keys.Entries[i];
+                args[i + 3] = s.keys.Members[i];
+            }
+
+            redisKeys[^2] = s.keys.TombstoneSet;
+            redisKeys[^1] = s.keys.Floor;
+            return (await c.EvalAsync(RemoveWithTombstones, redisKeys, args, t).ConfigureAwait(false)).AsInt64();
+        }, cancellationToken);
+
+    /// <summary>
+    /// Records a pattern invalidation (before its SCAN starts) and advances the pattern sequence; returns the new
+    /// sequence number.
+    /// </summary>
+    public ValueTask<L2Result<long>> RecordPatternAsync(
+        string patternSet, string floor, string sequence, string pattern, long unixMilliseconds, TimeSpan window, int capacity, CancellationToken cancellationToken) =>
+        ExecuteAsync(Operations.PatternSet, (patternSet, floor, sequence, pattern, unixMilliseconds, window, capacity), static async (c, s, t) =>
+        {
+            var reply = await c.EvalAsync(
+                RecordPattern, [s.patternSet, s.floor, s.sequence], [s.pattern, s.unixMilliseconds, (long)s.window.TotalMilliseconds, s.capacity], t).ConfigureAwait(false);
+            return reply.AsInt64();
+        }, cancellationToken);
+
+    /// <summary>The recorded pattern invalidations (pattern, Unix ms) and the sequence number they are current at, read atomically.</summary>
+    public ValueTask<L2Result<(string Sequence, (string Pattern, long UnixMilliseconds)[] Patterns)>> ReadPatternsAsync(
+        string patternSet, string sequence, CancellationToken cancellationToken) =>
+        ExecuteAsync(Operations.PatternGet, (patternSet, sequence), static async (c, s, t) =>
+        {
+            var reply = await c.EvalAsync(ReadPatterns, [s.patternSet, s.sequence], [], t).ConfigureAwait(false);
+            var parts = reply.Elements;
+            if (parts.Count != 2)
+            {
+                throw new RedisProtocolException($"The pattern read returned {parts.Count} elements instead of 2.");
+            }
+
+            var flat = parts[1].Elements;
+            var patterns = new (string, long)[flat.Count / 2];
+            for (var i = 0; i < patterns.Length; i++)
+            {
+                var ms = double.TryParse(flat[(2 * i) + 1].AsString(), NumberStyles.Float, CultureInfo.InvariantCulture, out var score) ? (long)score : long.MaxValue;
+                patterns[i] = (flat[2 * i].AsString() ?? string.Empty, ms);
+            }
+
+            return (parts[0].AsString() ?? "0", patterns);
+        }, cancellationToken);
+
+    /// <summary>
+    /// SET with a PX expiry unless the key was removed (or the floor passed) at or after <paramref name="readStartedUnixMilliseconds"/>,
+    /// or pattern invalidations were recorded since <paramref name="patternSequence"/>: one of <see cref="WriteOutcome"/>.
+    /// </summary>
+    public ValueTask<L2Result<long>> SetUnlessRemovedAsync(
+        string entryKey, string member, RemovalKeys removal, ReadOnlyMemory<byte> value, TimeSpan expiry, long readStartedUnixMilliseconds,
+        string patternSequence, CancellationToken cancellationToken) =>
+        ExecuteAsync(Operations.Set, (entryKey, member, removal, value, expiry, readStartedUnixMilliseconds, patternSequence), static async (c, s, t) =>
+        {
+            var reply = await c.EvalAsync(
+                SetUnlessRemoved,
+                [s.entryKey, s.removal.TombstoneSet, s.removal.Floor, s.removal.Sequence],
+                [s.value, (long)Math.Max(1, Math.Ceiling(s.expiry.TotalMilliseconds)), s.readStartedUnixMilliseconds, s.member, s.patternSequence],
+                t).ConfigureAwait(false);
             return reply.AsInt64();
         }, cancellationToken);
 
@@ -484,6 +649,12 @@ internal sealed class ResilientRedis : IAsyncDisposable
 
     private void RaiseCircuitChanged(L2CircuitState state) => Raise(CircuitStateChanged, state);
 }
+
+/// <summary>
+/// The Redis keys of removal tombstones: the entries to remove and their cache keys (empty lists when only the
+/// structure keys are needed), the key tombstone set, the floor, and the pattern sequence.
+/// </summary>
+internal readonly record struct RemovalKeys(IReadOnlyList<string> Entries, IReadOnlyList<string> Members, string TombstoneSet, string Floor, string Sequence);
 
 /// <summary>One page of a SCAN: the cursor to continue from (<c>"0"</c> when done) and the keys found.</summary>
 internal readonly record struct ScanPage(string Cursor, string[] Keys);
