@@ -350,6 +350,9 @@ public sealed partial class OptimizedHybridCache
     {
         switch (pending.Kind)
         {
+            case InvalidationKind.Overwrite:
+                // the new value is in Redis already: the other replicas only need to hear of it
+                break;
             case InvalidationKind.Key:
                 // tombstones with the UNLINK (one script per batch): a replica whose read started before now and that
                 // has not heard of this removal yet cannot write the old value back (the write is conditional)
@@ -632,6 +635,20 @@ public sealed partial class OptimizedHybridCache
 
                 _invalidations.Add(message.Items.Length, new(M.KindTag, "key"), new(M.SourceTag, "remote"));
                 break;
+            case InvalidationKind.Overwrite:
+                // Only a read that started before the new value reached Redis can have fetched the previous one; a
+                // read that started later (already on this replica's clock when the message arrives late) keeps its
+                // result. The sender's clock is trusted to within the skew, as for tag times; a sender ahead of this
+                // clock only makes the fence reach now (a miss, never a stale value).
+                var sinceWrite = Math.Max(0, _time.GetUtcNow().UtcTicks - message.UtcTicks);
+                var writtenAt = now - (long)(sinceWrite * (double)_time.TimestampFrequency / TimeSpan.TicksPerSecond);
+                foreach (var key in message.Items)
+                {
+                    RemoveKeyLocally(key, writtenAt);
+                }
+
+                _invalidations.Add(message.Items.Length, new(M.KindTag, "key"), new(M.SourceTag, "remote"));
+                break;
             case InvalidationKind.Tag:
                 var unixMs = new DateTimeOffset(message.UtcTicks, TimeSpan.Zero).ToUnixTimeMilliseconds();
                 foreach (var tag in message.Items)
@@ -669,13 +686,12 @@ public sealed partial class OptimizedHybridCache
     /// After <see cref="SetAsync"/> has written L2, tells the other replicas to drop their L1 copy of the key, so
     /// their next read finds the new value in L2 instead of serving the one they held. Publish only: the new value
     /// stays in Redis. When the publish cannot be made (Redis unavailable, or earlier invalidations still queued),
-    /// the key goes through the outbox like a removal: its replay unlinks the key too, which costs a miss, never a
-    /// stale read.
+    /// it waits in the outbox and is published on replay; replicas whose subscription dropped meanwhile flush L1.
     /// </summary>
     private async ValueTask AnnounceOverwriteAsync(ValueTask write, string key, CancellationToken cancellationToken)
     {
         await write.ConfigureAwait(false);
-        var pending = new PendingInvalidation(InvalidationKind.Key, [key], _time.GetUtcNow().UtcTicks);
+        var pending = new PendingInvalidation(InvalidationKind.Overwrite, [key], _time.GetUtcNow().UtcTicks);
         if (!_outbox.IsEmpty || !await PublishAsync(pending, cancellationToken).ConfigureAwait(false))
         {
             Defer(pending);

@@ -17,6 +17,12 @@ internal enum InvalidationKind : byte
 
     /// <summary>Everything (a clear, or the marker written after the outage queue overflowed).</summary>
     All = 4,
+
+    /// <summary>
+    /// Keys whose value another replica has just replaced in L2 (SetAsync): L1 copies go, L2 stays. The message's
+    /// time is when the new value was in Redis: only reads that started before it can hold the previous value.
+    /// </summary>
+    Overwrite = 5,
 }
 
 /// <summary>
@@ -125,7 +131,7 @@ internal sealed class InvalidationMessage
         }
 
         var kind = (InvalidationKind)bytes[1];
-        if (kind is not (InvalidationKind.Key or InvalidationKind.Tag or InvalidationKind.Pattern or InvalidationKind.All))
+        if (kind is not (InvalidationKind.Key or InvalidationKind.Tag or InvalidationKind.Pattern or InvalidationKind.All or InvalidationKind.Overwrite))
         {
             return false;
         }

@@ -37,6 +37,17 @@ public sealed class CoherenceTests
         Assert.Equal("v1", await Read(replicas[1], "product:7", () => "v1"));
         Assert.True(replicas[1].L1.TryPeek("product:7", out _));
 
+        // the factory's L2 write is not awaited by the read: let it land first (a late one is a separate, known case)
+        await using var raw = await RedisClient.ConnectAsync(replicas.Server.ConnectionString);
+        var stored = false;
+        for (var i = 0; i < 200 && !stored; i++)
+        {
+            stored = await raw.ExistsAsync(["oc:product:7"]) == 1;
+            await Task.Delay(10);
+        }
+
+        Assert.True(stored, "the first replica's value never reached Redis");
+
         var before = replicas[1].RemoteInvalidationsApplied;
         await replicas[0].SetAsync("product:7", "v2");
         await Replicas.WaitForRemoteAsync(replicas[1], before);

@@ -14,6 +14,7 @@ public sealed class InvalidationMessageTests
             (InvalidationKind.Tag, ["catalog:products"]),
             (InvalidationKind.Pattern, ["product:*"]),
             (InvalidationKind.All, []),
+            (InvalidationKind.Overwrite, ["product:3"]),
         })
         {
             var encoded = Assert.Single(InvalidationMessage.Encode(kind, sender, 638_000_000_000_000_000, items));
