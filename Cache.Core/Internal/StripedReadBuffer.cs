@@ -11,7 +11,7 @@ namespace OptimizedCache.Cache.Core.Internal;
 /// </summary>
 internal sealed class StripedReadBuffer
 {
-    private const int SlotsPerStripe = 16; // power of two
+    private const int SlotsPerStripe = 64; // power of two; room for a burst while a replay is queued
     private readonly Stripe[] _stripes;
     private readonly int _stripeMask;
 
