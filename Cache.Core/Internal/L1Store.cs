@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics.CodeAnalysis;
+using System.Runtime.CompilerServices;
 
 namespace OptimizedCache.Cache.Core.Internal;
 
@@ -9,7 +10,7 @@ namespace OptimizedCache.Cache.Core.Internal;
 /// resize) happens under one lock, so the dictionary and the policy's queues always agree; reads never take it
 /// (a reader that fills its read-buffer stripe only tries to).
 /// </summary>
-internal sealed class L1Store
+internal sealed class L1Store : IThreadPoolWorkItem
 {
     private readonly ConcurrentDictionary<string, L1Entry> _map = new(StringComparer.Ordinal);
     private readonly Lock _evictionLock = new();
@@ -20,6 +21,7 @@ internal sealed class L1Store
     private readonly Action<PolicyNode> _evictForPressure;
     private readonly Action<L1Store, PolicyNode> _applyRead;
     private Action<L1Entry>? _onReadDrained;
+    private int _drainScheduled;
     private long _sketchEntries;
     private long _capacity;
 
@@ -72,19 +74,34 @@ internal sealed class L1Store
     public bool TryPeek(ReadOnlySpan<char> key, [NotNullWhen(true)] out L1Entry? entry)
         => _map.GetAlternateLookup<ReadOnlySpan<char>>().TryGetValue(key, out entry);
 
-    /// <summary>Records a hit for the policy; lock-free unless this thread's stripe is full.</summary>
+    /// <summary>
+    /// Records a hit for the policy without locks or waiting: when this thread's stripe fills, one replay is queued
+    /// to the thread pool (at most one at a time), as Caffeine schedules its maintenance, so the policy's work
+    /// (sketch count, queue move, hot-key sample) stays off the hit path. Reads recorded while a replay is pending
+    /// may overwrite one another (the buffer is lossy); writes replay what is pending before they change anything.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void RecordRead(L1Entry entry)
     {
-        if (_reads.Record(entry) && _evictionLock.TryEnter())
+        if (_reads.Record(entry) && Volatile.Read(ref _drainScheduled) == 0 && Interlocked.Exchange(ref _drainScheduled, 1) == 0)
         {
-            try
+            ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
+        }
+    }
+
+    /// <summary>The queued replay of the read buffer.</summary>
+    void IThreadPoolWorkItem.Execute()
+    {
+        try
+        {
+            lock (_evictionLock)
             {
                 _reads.Drain(this, _applyRead);
             }
-            finally
-            {
-                _evictionLock.Exit();
-            }
+        }
+        finally
+        {
+            Volatile.Write(ref _drainScheduled, 0);
         }
     }
 

@@ -19,18 +19,25 @@ public sealed partial class OptimizedHybridCache
     /// <summary>The L1 store (tests and the eviction simulator look at it directly).</summary>
     internal L1Store L1 => _l1;
 
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     private bool TryGetValue<T>(L1Entry entry, [MaybeNullWhen(false)] out T value)
     {
         if (entry.Payload is null)
         {
+            // immutable type: the same instance (inlined into the hit path; the copy below has a handler, so it is not)
             value = (T)entry.Value!;
             return true;
         }
 
-        // mutable type: every hit gets its own copy
+        return TryDeserializeCopy(entry, out value);
+    }
+
+    // mutable type: every hit gets its own copy
+    private bool TryDeserializeCopy<T>(L1Entry entry, [MaybeNullWhen(false)] out T value)
+    {
         try
         {
-            value = _serializers.Get<T>().Deserialize(new ReadOnlySequence<byte>(entry.Payload));
+            value = _serializers.Get<T>().Deserialize(new ReadOnlySequence<byte>(entry.Payload!));
             return true;
         }
         catch (Exception ex)

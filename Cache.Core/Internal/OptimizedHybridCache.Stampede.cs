@@ -31,13 +31,13 @@ public sealed partial class OptimizedHybridCache
                 if (existing is not Flight<T>)
                 {
                     // the same key read as another type at the same time: run apart, uncoordinated
-                    var apart = new Flight<T>(this, flightKey, dataType, ValidateTags(tags), options, now, isRefresh: false);
+                    var apart = new Flight<T>(this, flightKey, dataType, ValidateTags(tags), options, now, isRefresh: false, cancellationToken.CanBeCanceled);
                     Start(apart, state, factory, cancellationToken);
                     return apart.WaitAsync(cancellationToken);
                 }
 
                 // every caller of that flight cancelled: replace it
-                var replacement = new Flight<T>(this, flightKey, dataType, ValidateTags(tags), options, now, isRefresh: false);
+                var replacement = new Flight<T>(this, flightKey, dataType, ValidateTags(tags), options, now, isRefresh: false, cancellationToken.CanBeCanceled);
                 if (_flights.TryUpdate(flightKey, replacement, existing))
                 {
                     Start(replacement, state, factory, cancellationToken);
@@ -47,7 +47,7 @@ public sealed partial class OptimizedHybridCache
                 continue;
             }
 
-            var flight = new Flight<T>(this, flightKey, dataType, ValidateTags(tags), options, now, isRefresh: false);
+            var flight = new Flight<T>(this, flightKey, dataType, ValidateTags(tags), options, now, isRefresh: false, cancellationToken.CanBeCanceled);
             if (_flights.TryAdd(flightKey, flight))
             {
                 if (!cancellationToken.CanBeCanceled)
@@ -96,7 +96,7 @@ public sealed partial class OptimizedHybridCache
             return; // the read itself succeeded; bad tags only cancel the refresh
         }
 
-        var flight = new Flight<T>(this, flightKey, entry.DataType, tagArray, options, _time.GetTimestamp(), isRefresh: true);
+        var flight = new Flight<T>(this, flightKey, entry.DataType, tagArray, options, _time.GetTimestamp(), isRefresh: true, cancellable: false);
         if (_flights.TryAdd(flightKey, flight))
         {
             Interlocked.Increment(ref _eagerRefreshes);
@@ -180,7 +180,10 @@ public sealed partial class OptimizedHybridCache
         private readonly long _createdAt;
         private readonly bool _isRefresh;
         private readonly TaskCompletionSource<Outcome> _outcome = new(TaskCreationOptions.RunContinuationsAsynchronously);
-        private readonly CancellationTokenSource _cancellation = new();
+        // Only a flight whose starter can walk away can ever be cancelled (every caller must leave, and an uncancellable
+        // starter or a refresh never does): the others have no token source, so the L2 read and the factory get
+        // CancellationToken.None and the Redis command registers no cancellation callback.
+        private readonly CancellationTokenSource? _cancellation;
         private int _callers;
 
         /// <summary>A flight's result: the value, and for mutable types the payload each caller deserializes.</summary>
@@ -192,8 +195,9 @@ public sealed partial class OptimizedHybridCache
 
         private int _privateValueTaken;
 
-        public Flight(OptimizedHybridCache cache, FlightKey key, int dataType, string[] tags, HybridCacheEntryOptions? options, long createdAt, bool isRefresh)
+        public Flight(OptimizedHybridCache cache, FlightKey key, int dataType, string[] tags, HybridCacheEntryOptions? options, long createdAt, bool isRefresh, bool cancellable)
         {
+            _cancellation = cancellable && !isRefresh ? new CancellationTokenSource() : null;
             _cache = cache;
             _key = key;
             _dataType = dataType;
@@ -204,12 +208,14 @@ public sealed partial class OptimizedHybridCache
             _callers = isRefresh ? 0 : 1;
         }
 
+        private CancellationToken Token => _cancellation?.Token ?? CancellationToken.None;
+
         /// <summary>Joins unless every caller already cancelled (then the factory is being cancelled too).</summary>
         public bool TryJoin()
         {
             lock (this)
             {
-                if (_cancellation.IsCancellationRequested)
+                if (_cancellation is { IsCancellationRequested: true })
                 {
                     return false;
                 }
@@ -267,7 +273,7 @@ public sealed partial class OptimizedHybridCache
             {
                 if (--_callers == 0 && !_isRefresh && !_outcome.Task.IsCompleted)
                 {
-                    _cancellation.Cancel();
+                    _cancellation?.Cancel();
                 }
             }
         }
@@ -294,7 +300,7 @@ public sealed partial class OptimizedHybridCache
             {
                 // Steps 4-5 (L2 read, then L1 fill) belong to the L2 tier; with no L2 there is nothing to read.
                 if (cache._l2 is not null && (flags & HybridCacheEntryFlags.DisableDistributedCacheRead) == 0
-                    && await cache.TryReadL2Async<T>(_key.Key, _dataType, flags, _options, _cancellation.Token).ConfigureAwait(false) is { Found: true } fromL2)
+                    && await cache.TryReadL2Async<T>(_key.Key, _dataType, flags, _options, Token).ConfigureAwait(false) is { Found: true } fromL2)
                 {
                     tier = "l2";
                     Complete(new Outcome(fromL2.Value, fromL2.Payload, ValueIsPrivate: true));
@@ -312,7 +318,7 @@ public sealed partial class OptimizedHybridCache
                 T value;
                 try
                 {
-                    value = await factory(state, _cancellation.Token).ConfigureAwait(false);
+                    value = await factory(state, Token).ConfigureAwait(false);
                     cache.CountFactoryCall(_dataType, success: true);
                 }
                 catch (Exception ex)

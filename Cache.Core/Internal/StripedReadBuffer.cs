@@ -5,13 +5,13 @@ namespace OptimizedCache.Cache.Core.Internal;
 
 /// <summary>
 /// Lossy, striped record of L1 hits (Caffeine's read buffer, simplified): a hit writes the entry into a small ring
-/// of its thread's stripe without locks or atomics; when a stripe fills, the reader tries to take the eviction lock
-/// and replays every stripe into the policy. Racing writers may overwrite each other's slots: some reads are lost,
+/// of its thread's stripe without locks or atomics; when a stripe is half full, the store queues a replay of every
+/// stripe into the policy (<see cref="L1Store.RecordRead"/>). Racing writers may overwrite each other's slots: some reads are lost,
 /// which only makes the frequency estimate slightly coarser. The hit path therefore never blocks or allocates.
 /// </summary>
 internal sealed class StripedReadBuffer
 {
-    private const int SlotsPerStripe = 16; // power of two
+    private const int SlotsPerStripe = 64; // power of two; room for a burst while a replay is queued
     private readonly Stripe[] _stripes;
     private readonly int _stripeMask;
 

@@ -8,11 +8,13 @@ namespace OptimizedCache.Cache.Core.Internal;
 internal sealed class TopKeysTracker
 {
     private readonly Lock _lock = new();
-    private readonly Dictionary<string, int> _slots; // key → heap position
+    private readonly Dictionary<string, int> _slots; // key → slot (a slot never moves; the heap orders slot numbers)
     private readonly string[] _keys;
     private readonly long[] _counts;
     private readonly long[] _hits;
     private readonly long[] _errors;
+    private readonly int[] _heap; // heap position → slot
+    private readonly int[] _positions; // slot → heap position
     private int _size;
 
     public TopKeysTracker(int capacity)
@@ -23,6 +25,8 @@ internal sealed class TopKeysTracker
         _counts = new long[capacity];
         _hits = new long[capacity];
         _errors = new long[capacity];
+        _heap = new int[capacity];
+        _positions = new int[capacity];
     }
 
     public int Capacity { get; }
@@ -30,30 +34,38 @@ internal sealed class TopKeysTracker
     public void Record(string key, bool hit) => Record(key, hit, 1);
 
     /// <summary>Records <paramref name="weight"/> lookups at once (sampled hits stand for several).</summary>
+    /// <remarks>
+    /// One dictionary lookup for a tracked key; sifting moves slot numbers in the heap arrays only, so a record costs
+    /// no further hashing however far the counter moves.
+    /// </remarks>
     public void Record(string key, bool hit, int weight)
     {
         lock (_lock)
         {
             if (!_slots.TryGetValue(key, out var slot))
             {
+                int position;
                 if (_size < Capacity)
                 {
-                    slot = _size++;
+                    slot = _size;
+                    position = _size++;
+                    _heap[position] = slot;
+                    _positions[slot] = position;
                     (_counts[slot], _errors[slot]) = (0, 0);
                 }
                 else
                 {
                     // take over the minimum (the heap's root), inheriting its count as the error bound
-                    slot = 0;
-                    _slots.Remove(_keys[0]);
-                    _errors[0] = _counts[0];
+                    position = 0;
+                    slot = _heap[0];
+                    _slots.Remove(_keys[slot]);
+                    _errors[slot] = _counts[slot];
                 }
 
                 _keys[slot] = key;
                 _hits[slot] = 0;
-                _slots[key] = slot;
-                SiftUp(slot);
-                slot = _slots[key];
+                _slots.Add(key, slot);
+                SiftUp(position);
             }
 
             _counts[slot] += weight;
@@ -62,7 +74,7 @@ internal sealed class TopKeysTracker
                 _hits[slot] += weight;
             }
 
-            SiftDown(slot);
+            SiftDown(_positions[slot]);
         }
     }
 
@@ -79,49 +91,46 @@ internal sealed class TopKeysTracker
         }
     }
 
-    private void SiftUp(int slot)
+    private void SiftUp(int position)
     {
-        while (slot > 0)
+        while (position > 0)
         {
-            var parent = (slot - 1) / 2;
-            if (_counts[parent] <= _counts[slot])
+            var parent = (position - 1) / 2;
+            if (_counts[_heap[parent]] <= _counts[_heap[position]])
             {
                 return;
             }
 
-            Swap(slot, parent);
-            slot = parent;
+            Swap(position, parent);
+            position = parent;
         }
     }
 
-    private void SiftDown(int slot)
+    private void SiftDown(int position)
     {
         while (true)
         {
-            var left = (2 * slot) + 1;
+            var left = (2 * position) + 1;
             if (left >= _size)
             {
                 return;
             }
 
-            var smallest = left + 1 < _size && _counts[left + 1] < _counts[left] ? left + 1 : left;
-            if (_counts[slot] <= _counts[smallest])
+            var smallest = left + 1 < _size && _counts[_heap[left + 1]] < _counts[_heap[left]] ? left + 1 : left;
+            if (_counts[_heap[position]] <= _counts[_heap[smallest]])
             {
                 return;
             }
 
-            Swap(slot, smallest);
-            slot = smallest;
+            Swap(position, smallest);
+            position = smallest;
         }
     }
 
     private void Swap(int a, int b)
     {
-        (_keys[a], _keys[b]) = (_keys[b], _keys[a]);
-        (_counts[a], _counts[b]) = (_counts[b], _counts[a]);
-        (_hits[a], _hits[b]) = (_hits[b], _hits[a]);
-        (_errors[a], _errors[b]) = (_errors[b], _errors[a]);
-        _slots[_keys[a]] = a;
-        _slots[_keys[b]] = b;
+        (_heap[a], _heap[b]) = (_heap[b], _heap[a]);
+        _positions[_heap[a]] = a;
+        _positions[_heap[b]] = b;
     }
 }
