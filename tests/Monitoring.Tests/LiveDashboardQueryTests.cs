@@ -1,4 +1,3 @@
-using System.Text.Json;
 using OptimizedCache.Monitoring.Tests.Support;
 
 namespace OptimizedCache.Monitoring.Tests;

@@ -1,5 +1,4 @@
 using System.Net.Http.Json;
-using System.Text.Json;
 using OptimizedCache.Monitoring.Tests.Support;
 
 namespace OptimizedCache.Monitoring.Tests;
@@ -46,16 +45,19 @@ public sealed class RolloutGuardEndToEndTests(LiveSystemFixture system)
         // Flood: every read a product no one asked for yet.
         var floodStart = DateTimeOffset.UtcNow;
         system.Traffic.Mode = TrafficMode.UniqueKeys;
+        GuardEvaluationView rollback;
         try
         {
-            await system.WaitForAsync(
-                async () => await system.PhaseAsync(system.Api1) == 1,
+            // The guard records its decision once the Api has answered the rollback, so its history is what to wait for.
+            rollback = await system.WaitForEvaluationAsync(
+                e => e.Sequence > healthy.Sequence && e.Decision is "rolled_back" or "rollback_failed" or "dry_run",
                 Window + Interval + LiveSystemFixture.Patience,
                 "the guard to roll phase 2 back");
         }
         catch (TimeoutException e)
         {
             Assert.Fail($"{e.Message}; the guard's decisions:\n{LiveSystemFixture.Describe((await system.GuardHistoryAsync()).Take(30))}\n{system.Diagnostics()}");
+            throw;
         }
         finally
         {
@@ -64,8 +66,8 @@ public sealed class RolloutGuardEndToEndTests(LiveSystemFixture system)
 
         var floodEnd = DateTimeOffset.UtcNow;
         var history = await system.GuardHistoryAsync();
-        var rollbacks = history.Where(e => e.Sequence > healthy.Sequence && e.Decision == "rolled_back").ToList();
-        var rollback = Assert.Single(rollbacks);
+        Assert.True(rollback.Decision == "rolled_back", LiveSystemFixture.Describe(history.Take(30)));
+        Assert.Single(history, e => e.Sequence > healthy.Sequence && e.Decision == "rolled_back");
 
         // The guard's record names the trigger and its value.
         Assert.Equal(2, rollback.Phase);

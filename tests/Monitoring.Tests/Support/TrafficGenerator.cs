@@ -30,7 +30,7 @@ public enum TrafficMode
 public sealed class TrafficGenerator : IAsyncDisposable
 {
     /// <summary>Products the healthy mode reads: few enough that both replicas' L1 holds them all.</summary>
-    public const int HotProducts = 50;
+    public const int HotProducts = 40;
 
     private const int FirstUniqueProduct = 1_000;
     private const int LastUniqueProduct = 15_000;
