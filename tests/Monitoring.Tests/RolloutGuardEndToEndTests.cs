@@ -1,5 +1,7 @@
+using System.Globalization;
 using System.Net.Http.Json;
 using OptimizedCache.Monitoring.Tests.Support;
+using Xunit.Abstractions;
 
 namespace OptimizedCache.Monitoring.Tests;
 
@@ -11,7 +13,7 @@ namespace OptimizedCache.Monitoring.Tests;
 /// whole window plus an interval.
 /// </summary>
 [Collection(nameof(LiveSystemCollection))]
-public sealed class RolloutGuardEndToEndTests(LiveSystemFixture system)
+public sealed class RolloutGuardEndToEndTests(LiveSystemFixture system, ITestOutputHelper output)
 {
     /// <summary>
     /// Beyond the guard's window plus one interval, for the rollback to happen: a scrape for the first misses to
@@ -37,10 +39,10 @@ public sealed class RolloutGuardEndToEndTests(LiveSystemFixture system)
             Assert.DoesNotContain(reads, r => r.Cache == "BYPASS");
         }
 
-        // The guard sees healthy phase-2 traffic and holds: every trigger evaluated, none firing.
-        var phaseTwoSince = DateTimeOffset.UtcNow;
+        // The guard sees a whole window of healthy phase-2 traffic and holds: every trigger evaluated, none firing.
+        var steady = system.PhaseSetAt + Window;
         var healthy = await system.WaitForEvaluationAsync(
-            e => e.Phase == 2 && e.Decision == "ok" && e.Time > phaseTwoSince, LiveSystemFixture.Patience, "an 'ok' evaluation at phase 2");
+            e => e.Phase == 2 && e.Decision == "ok" && e.Time > steady, Window + LiveSystemFixture.Patience, "an 'ok' evaluation over a window at phase 2");
 
         // Flood: every read a product no one asked for yet.
         var floodStart = DateTimeOffset.UtcNow;
@@ -81,6 +83,8 @@ public sealed class RolloutGuardEndToEndTests(LiveSystemFixture system)
         Assert.True(
             took <= Window + Interval + RollbackSlack,
             $"the rollback came {took.TotalSeconds:0.0} s after the flood began; allowed {(Window + Interval + RollbackSlack).TotalSeconds} s\n{LiveSystemFixture.Describe(history.Take(30))}");
+
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"rolled back {took.TotalSeconds:0.0} s after the flood began (window {Window.TotalSeconds} s, interval {Interval.TotalSeconds} s): {rollback.Summary}"));
 
         // Both replicas are at phase 1, and the shared rollout record says who and why.
         await system.WaitForPhaseAsync(1);
@@ -145,6 +149,8 @@ public sealed class RolloutGuardEndToEndTests(LiveSystemFixture system)
         Assert.DoesNotContain(period, e => e.Decision is "rolled_back" or "cooldown" or "dry_run" or "rollback_failed");
         Assert.DoesNotContain(period, e => e.Triggers.Any(t => string.Equals(t.State, "Firing", StringComparison.OrdinalIgnoreCase)));
         Assert.True(period.Count(e => e.Decision == "ok") >= 3, described);
+
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"healthy period: {period.Count} evaluations over {(period[^1].Time - period[0].Time).TotalSeconds:0.0} s, {period.Count(e => e.Decision == "ok")} 'ok'"));
 
         // Still phase 2 everywhere, and the last change on record is the operator's advance.
         Assert.Equal(2, await system.PhaseAsync(system.Api1));

@@ -73,6 +73,9 @@ public sealed class LiveSystemFixture : IAsyncLifetime
     /// <summary>Prometheus.</summary>
     public Uri Prometheus => Url("prometheus");
 
+    /// <summary>When both replicas last reported a newly set phase.</summary>
+    public DateTimeOffset PhaseSetAt { get; private set; }
+
     /// <summary>The background traffic.</summary>
     public TrafficGenerator Traffic => _traffic ?? throw new InvalidOperationException("The live system has not started.");
 
@@ -189,6 +192,7 @@ public sealed class LiveSystemFixture : IAsyncLifetime
         }
 
         await WaitForPhaseAsync(phase);
+        PhaseSetAt = DateTimeOffset.UtcNow;
     }
 
     /// <summary>Waits until both replicas report <paramref name="phase"/>.</summary>
