@@ -1,6 +1,6 @@
 using System.Net.Http.Json;
 using System.Text.Json;
-using System.Text.RegularExpressions;
+using OptimizedCache.Monitoring.Tests.Support;
 
 namespace OptimizedCache.Monitoring.Tests;
 
@@ -8,41 +8,23 @@ namespace OptimizedCache.Monitoring.Tests;
 /// The Grafana dashboards against a real Prometheus that has scraped an Api-shaped target under traffic:
 /// every panel query is valid PromQL on the real series, the core panels have data, the rules that the
 /// panels read compute the traffic's known ratios, and every panel uses the provisioned datasource.
+/// <see cref="LiveDashboardQueryTests"/> runs the same queries against the real Api.
 /// </summary>
-public sealed partial class DashboardQueryTests(ScrapedPrometheusFixture fixture) : IClassFixture<ScrapedPrometheusFixture>
+public sealed class DashboardQueryTests(ScrapedPrometheusFixture fixture) : IClassFixture<ScrapedPrometheusFixture>
 {
-    private const string DatasourceUid = "optimizedcache-prometheus";
-
-    // Panels that must show data whenever the Api serves traffic, whatever its configuration.
-    private static readonly HashSet<string> s_corePanels =
-    [
-        "overview/Hit ratio",
-        "overview/Latency cached vs bypass (p50, p95, p99)",
-        "overview/Origin calls by path",
-        "overview/Origin calls per request",
-        "overview/Origin call reduction",
-        "overview/Error rate",
-        "overview/L1 memory vs budget",
-        "rollout/Hit ratio (target >= 60%)",
-        "rollout/Origin call reduction (target >= 50%)",
-        "rollout/Response time, p95 cached / bypass (target <= 0.7)",
-        "rollout/L1 memory, worst replica (warn 70%, alert 90%)",
-        "rollout/Error rate (threshold 0.5%)",
-    ];
-
-    public static TheoryData<string> Dashboards() => [.. DashboardNames()];
+    public static TheoryData<string> Dashboards() => [.. GrafanaDashboards.Names()];
 
     [Theory]
     [MemberData(nameof(Dashboards))]
     public async Task EveryPanelQueryIsValidAndTheCorePanelsReturnData(string dashboard)
     {
-        var queries = PanelQueries(dashboard);
+        var queries = GrafanaDashboards.PanelQueries(dashboard);
         Assert.NotEmpty(queries);
 
         var failures = new List<string>();
         foreach (var (panel, expr) in queries)
         {
-            var promql = SubstituteGrafanaVariables(expr);
+            var promql = GrafanaDashboards.SubstituteVariables(expr);
             Assert.DoesNotContain("$", promql, StringComparison.Ordinal);
             try
             {
@@ -62,16 +44,16 @@ public sealed partial class DashboardQueryTests(ScrapedPrometheusFixture fixture
 
         Assert.True(failures.Count == 0, string.Join("\n", failures));
         var titles = queries.Select(q => q.Panel).ToHashSet();
-        var missingCore = s_corePanels.Where(p => p.StartsWith(dashboard + "/", StringComparison.Ordinal) && !titles.Contains(p)).ToList();
+        var missingCore = GrafanaDashboards.CorePanels.Where(p => p.StartsWith(dashboard + "/", StringComparison.Ordinal) && !titles.Contains(p)).ToList();
         Assert.True(missingCore.Count == 0, $"core panels missing from {dashboard}: {string.Join(", ", missingCore)}");
     }
 
     [Fact]
     public void CorePanelsExistInTheDashboards()
     {
-        var titles = DashboardNames().SelectMany(d => PanelQueries(d).Select(q => q.Panel)).ToHashSet();
+        var titles = GrafanaDashboards.Names().SelectMany(d => GrafanaDashboards.PanelQueries(d).Select(q => q.Panel)).ToHashSet();
 
-        var missing = s_corePanels.Where(p => !titles.Contains(p)).ToList();
+        var missing = GrafanaDashboards.CorePanels.Where(p => !titles.Contains(p)).ToList();
         Assert.True(missing.Count == 0, $"core panels missing: {string.Join(", ", missing)}");
     }
 
@@ -117,13 +99,13 @@ public sealed partial class DashboardQueryTests(ScrapedPrometheusFixture fixture
     public void EveryPanelAndTargetUsesTheProvisionedDatasourceUid()
     {
         var provisioning = File.ReadAllText(Path.Combine(RepositoryPaths.Grafana, "provisioning", "datasources", "prometheus.yml"));
-        Assert.Contains($"uid: {DatasourceUid}", provisioning, StringComparison.Ordinal);
+        Assert.Contains($"uid: {GrafanaDashboards.DatasourceUid}", provisioning, StringComparison.Ordinal);
 
         var wrong = new List<string>();
         foreach (var file in Directory.GetFiles(Path.Combine(RepositoryPaths.Grafana, "dashboards"), "*.json"))
         {
             using var document = JsonDocument.Parse(File.ReadAllText(file));
-            foreach (var panel in Panels(document.RootElement))
+            foreach (var panel in GrafanaDashboards.Panels(document.RootElement))
             {
                 if (panel.GetProperty("type").GetString() == "row")
                 {
@@ -131,14 +113,14 @@ public sealed partial class DashboardQueryTests(ScrapedPrometheusFixture fixture
                 }
 
                 var title = panel.GetProperty("title").GetString();
-                if (DatasourceUidOf(panel) != DatasourceUid)
+                if (DatasourceUidOf(panel) != GrafanaDashboards.DatasourceUid)
                 {
                     wrong.Add($"{Path.GetFileName(file)}/{title}");
                 }
 
                 foreach (var target in panel.GetProperty("targets").EnumerateArray())
                 {
-                    if (DatasourceUidOf(target) != DatasourceUid)
+                    if (DatasourceUidOf(target) != GrafanaDashboards.DatasourceUid)
                     {
                         wrong.Add($"{Path.GetFileName(file)}/{title}/{target.GetProperty("refId").GetString()}");
                     }
@@ -156,64 +138,7 @@ public sealed partial class DashboardQueryTests(ScrapedPrometheusFixture fixture
     [InlineData("avg_over_time(x[$__interval])", "avg_over_time(x[15s])")]
     public void GrafanaVariablesBecomeConcreteDurations(string expr, string expected)
     {
-        Assert.Equal(expected, SubstituteGrafanaVariables(expr));
-    }
-
-    private static IEnumerable<string> DashboardNames() =>
-        Directory.GetFiles(Path.Combine(RepositoryPaths.Grafana, "dashboards"), "*.json")
-            .Select(file => Path.GetFileNameWithoutExtension(file))
-            .Order(StringComparer.Ordinal);
-
-    internal static string SubstituteGrafanaVariables(string expr) =>
-        GrafanaVariable().Replace(expr, match => match.Groups["name"].Value switch
-        {
-            "__rate_interval" => "1m",
-            "__interval" => "15s",
-            "__interval_ms" => "15000",
-            "__range" => "1h",
-            "__range_s" => "3600",
-            _ => match.Value,
-        });
-
-    private static List<(string Panel, string Expr)> PanelQueries(string dashboard)
-    {
-        using var document = JsonDocument.Parse(File.ReadAllText(Path.Combine(RepositoryPaths.Grafana, "dashboards", dashboard + ".json")));
-        var queries = new List<(string, string)>();
-        foreach (var panel in Panels(document.RootElement))
-        {
-            if (!panel.TryGetProperty("targets", out var targets))
-            {
-                continue;
-            }
-
-            foreach (var target in targets.EnumerateArray())
-            {
-                if (target.TryGetProperty("expr", out var expr) && !string.IsNullOrWhiteSpace(expr.GetString()))
-                {
-                    queries.Add(($"{dashboard}/{panel.GetProperty("title").GetString()}", expr.GetString()!));
-                }
-            }
-        }
-
-        return queries;
-    }
-
-    // Top-level panels and the panels nested in collapsed rows.
-    private static IEnumerable<JsonElement> Panels(JsonElement container)
-    {
-        if (!container.TryGetProperty("panels", out var panels))
-        {
-            yield break;
-        }
-
-        foreach (var panel in panels.EnumerateArray())
-        {
-            yield return panel;
-            foreach (var nested in Panels(panel))
-            {
-                yield return nested;
-            }
-        }
+        Assert.Equal(expected, GrafanaDashboards.SubstituteVariables(expr));
     }
 
     private static string? DatasourceUidOf(JsonElement element) =>
@@ -221,7 +146,4 @@ public sealed partial class DashboardQueryTests(ScrapedPrometheusFixture fixture
         && datasource.TryGetProperty("uid", out var uid)
             ? uid.GetString()
             : null;
-
-    [GeneratedRegex(@"\$\{(?<name>__\w+)\}|\$(?<name>__\w+)")]
-    private static partial Regex GrafanaVariable();
 }
