@@ -18,11 +18,14 @@ public sealed class RolloutOptions
     [Range(0, 19)]
     public int InitialPhase { get; set; }
 
-    /// <summary>Prefix of the Redis keys and channel (<c>{prefix}:rollout:state</c>).</summary>
-    /// <value>Default <c>oc</c>.</value>
+    /// <summary>
+    /// Prefix of the Redis keys and channel (<c>{prefix}:rollout:state</c>). Kept apart from the cache's key prefix
+    /// (<c>oc</c>), so that no cache invalidation pattern (<c>oc:*</c> scans) can reach the rollout state.
+    /// </summary>
+    /// <value>Default <c>oc-control</c>.</value>
     [Required]
     [RegularExpression("^[A-Za-z0-9_.-]{1,40}$")]
-    public string KeyPrefix { get; set; } = "oc";
+    public string KeyPrefix { get; set; } = "oc-control";
 
     /// <summary>Changes kept in the history.</summary>
     /// <value>Default 100.</value>

@@ -33,7 +33,7 @@ public sealed class CacheTierTests
         var stored = new List<string>();
         for (var i = 0; i < 100 && stored.Count == 0; i++)
         {
-            await foreach (var key in raw.ScanAsync("oc:*"))
+            await foreach (var key in raw.ScanAsync("oc:product:*"))
             {
                 stored.Add(key);
             }

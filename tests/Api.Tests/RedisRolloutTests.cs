@@ -48,6 +48,22 @@ public sealed class RedisRolloutTests : IClassFixture<RedisFixture>
     }
 
     [Fact]
+    public async Task TheCachesPatternInvalidationsCannotReachTheRolloutStateWithDefaultPrefixes()
+    {
+        await using var redis = await RedisServer.StartAsync();
+        var settings = new Dictionary<string, string?> { ["ConnectionStrings:cache"] = redis.ConnectionString };
+        await using (var before = await ApiHost.StartAsync(settings))
+        {
+            await before.SetPhaseAsync(2);
+            var cache = before.Services.GetRequiredService<OptimizedCache.Cache.Core.OptimizedHybridCache>();
+            await cache.InvalidateAsync("rollout*");
+        }
+
+        await using var after = await ApiHost.StartAsync(settings);
+        Assert.Equal(2, await PhaseAsync(after));
+    }
+
+    [Fact]
     public async Task WithRedisDownARollbackStillAppliesLocallyAndIsStoredWhenRedisReturns()
     {
         await using var redis = await RedisServer.StartAsync();
