@@ -42,6 +42,21 @@ public sealed class CacheTierTests
         }
 
         Assert.NotEmpty(stored);
+
+        // the cache connects to Redis in the background (start-up never waits for it): wait until the second
+        // replica's tier reports healthy, as a load balancer's readiness probe would
+        var health = second.Services.GetRequiredService<HealthCheckService>();
+        var status = HealthStatus.Unhealthy;
+        for (var i = 0; i < 100 && status != HealthStatus.Healthy; i++)
+        {
+            status = (await health.CheckHealthAsync(r => r.Name == OptimizedHybridCacheHealthCheck.Name)).Status;
+            if (status != HealthStatus.Healthy)
+            {
+                await Task.Delay(50);
+            }
+        }
+
+        Assert.Equal(HealthStatus.Healthy, status);
         var secondCache = second.Services.GetRequiredService<OptimizedHybridCache>();
         using (var response = await second.Client.GetAsync("/api/products/5"))
         {
