@@ -18,10 +18,12 @@ internal interface IDistributedCacheTier
     /// Writes an entry with its tags. <paramref name="expiration"/> is the overall expiration (the adaptive TTL's
     /// base); <paramref name="explicitExpiration"/> says the caller gave it per call (then it is the upper bound).
     /// <paramref name="createdAt"/> is when the value was asked for (tag invalidations after it void the entry).
+    /// <paramref name="overwrite"/> marks an explicit SetAsync (not a factory result): writes of values read before
+    /// <paramref name="createdAt"/> are then refused, as after a removal.
     /// </summary>
     ValueTask SetAsync(
         string key, ReadOnlyMemory<byte> payload, int dataType, TimeSpan expiration, bool explicitExpiration, string[] tags,
-        DateTimeOffset createdAt, HybridCacheEntryFlags flags, CancellationToken cancellationToken);
+        DateTimeOffset createdAt, HybridCacheEntryFlags flags, bool overwrite, CancellationToken cancellationToken);
 
     /// <summary>Removes an entry from L2; false when Redis could not be reached.</summary>
     ValueTask<bool> RemoveAsync(string key, CancellationToken cancellationToken);

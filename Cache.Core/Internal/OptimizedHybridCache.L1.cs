@@ -90,9 +90,10 @@ public sealed partial class OptimizedHybridCache
     /// Serializes the value (bounded by MaximumPayloadBytes), stores it in L1 unless the flags say not to, and hands
     /// the payload to L2 when there is one. A value too large or failing to serialize is counted and logged (without
     /// its key) and not cached; the caller still gets it. Returns the payload for mutable types (callers deserialize
-    /// their own copies), null otherwise.
+    /// their own copies), null otherwise. <paramref name="overwrite"/> marks an explicit SetAsync: its L2 write also
+    /// fences the key in Redis against older factory results still on their way (RedisDistributedTier).
     /// </summary>
-    private byte[]? Store<T>(string key, T value, HybridCacheEntryFlags flags, HybridCacheEntryOptions? options, string[] tags, long createdAt, int dataType, out ValueTask l2Write)
+    private byte[]? Store<T>(string key, T value, HybridCacheEntryFlags flags, HybridCacheEntryOptions? options, string[] tags, long createdAt, int dataType, bool overwrite, out ValueTask l2Write)
     {
         l2Write = default;
         var immutable = ImmutableTypeCache<T>.IsImmutable;
@@ -190,7 +191,7 @@ public sealed partial class OptimizedHybridCache
         if (writeL2 && payload is not null)
         {
             var createdAtUtc = _time.GetUtcNow() - _time.GetElapsedTime(createdAt);
-            l2Write = _l2!.SetAsync(key, payload, dataType, OverallExpiration(options), options?.Expiration is not null, tags, createdAtUtc, flags, CancellationToken.None);
+            l2Write = _l2!.SetAsync(key, payload, dataType, OverallExpiration(options), options?.Expiration is not null, tags, createdAtUtc, flags, overwrite, CancellationToken.None);
         }
 
         return immutable ? null : payload;
@@ -211,7 +212,7 @@ public sealed partial class OptimizedHybridCache
 
     private ValueTask Write<T>(string key, T value, HybridCacheEntryFlags flags, HybridCacheEntryOptions? options, string[] tags, long createdAt, int dataType)
     {
-        Store(key, value, flags, options, tags, createdAt, dataType, out var l2Write);
+        Store(key, value, flags, options, tags, createdAt, dataType, overwrite: true, out var l2Write);
         return l2Write;
     }
 

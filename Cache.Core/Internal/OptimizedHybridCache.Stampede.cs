@@ -341,7 +341,7 @@ public sealed partial class OptimizedHybridCache
                     return;
                 }
 
-                var payload = cache.Store(_key.Key, value, flags, _options, _tags, _createdAt, _dataType, out var l2Write);
+                var payload = cache.Store(_key.Key, value, flags, _options, _tags, _createdAt, _dataType, overwrite: false, out var l2Write);
                 Complete(new Outcome(value, payload is null ? (ReadOnlyMemory<byte>?)null : payload));
                 if (!l2Write.IsCompletedSuccessfully)
                 {

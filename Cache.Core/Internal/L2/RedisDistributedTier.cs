@@ -200,7 +200,7 @@ internal sealed class RedisDistributedTier : IDistributedCacheTier, IAsyncDispos
     /// <inheritdoc />
     public async ValueTask SetAsync(
         string key, ReadOnlyMemory<byte> payload, int dataType, TimeSpan expiration, bool explicitExpiration, string[] tags,
-        DateTimeOffset createdAt, HybridCacheEntryFlags flags, CancellationToken cancellationToken)
+        DateTimeOffset createdAt, HybridCacheEntryFlags flags, bool overwrite, CancellationToken cancellationToken)
     {
         if (!_redis.IsAvailable)
         {
@@ -222,7 +222,7 @@ internal sealed class RedisDistributedTier : IDistributedCacheTier, IAsyncDispos
 
         try
         {
-            await WriteUnlessRemovedAsync(key, envelope.WrittenMemory, ttl, Math.Max(0, createdAt.ToUnixTimeMilliseconds()), cancellationToken).ConfigureAwait(false);
+            await WriteUnlessRemovedAsync(key, envelope.WrittenMemory, ttl, Math.Max(0, createdAt.ToUnixTimeMilliseconds()), overwrite, cancellationToken).ConfigureAwait(false);
         }
         finally
         {
@@ -262,7 +262,7 @@ internal sealed class RedisDistributedTier : IDistributedCacheTier, IAsyncDispos
     // matches the key, or when the script finds a key tombstone or the floor at or after it. When the script says
     // the pattern sequence moved, the patterns are re-read and the write tried again (a few times at most: if
     // patterns keep arriving meanwhile the value is simply not written).
-    private async ValueTask WriteUnlessRemovedAsync(string key, ReadOnlyMemory<byte> envelope, TimeSpan ttl, long readStartedMs, CancellationToken cancellationToken)
+    private async ValueTask WriteUnlessRemovedAsync(string key, ReadOnlyMemory<byte> envelope, TimeSpan ttl, long readStartedMs, bool overwrite, CancellationToken cancellationToken)
     {
         if (readStartedMs <= _time.GetUtcNow().ToUnixTimeMilliseconds() - (long)_removalWindow.TotalMilliseconds)
         {
@@ -280,7 +280,7 @@ internal sealed class RedisDistributedTier : IDistributedCacheTier, IAsyncDispos
                 return;
             }
 
-            var written = await _redis.SetUnlessRemovedAsync(redisKey, key, _removal, envelope, ttl, readStartedMs, patterns.Sequence, cancellationToken).ConfigureAwait(false);
+            var written = await _redis.SetUnlessRemovedAsync(redisKey, key, _removal, envelope, ttl, readStartedMs, patterns.Sequence, overwrite, _removalWindow, _removalCapacity, cancellationToken).ConfigureAwait(false);
             if (!written.Ok)
             {
                 return; // Redis unavailable: the write is skipped, as any other

@@ -109,16 +109,26 @@ internal sealed class ResilientRedis : IAsyncDisposable
         """);
 
     // KEYS: entry, key tombstone set, floor, pattern sequence. ARGV: value, ttl (ms), read start (Unix ms), cache key,
-    // the pattern sequence the caller checked the key against. Writes only if nothing removed the key since the read
-    // started; see WriteOutcome for the replies.
-    private static readonly RedisScript SetUnlessRemoved = new("""
+    // the pattern sequence the caller checked the key against, overwrite (1 or 0), tombstone window (ms), cap. Writes
+    // only if nothing removed the key since the read started; see WriteOutcome for the replies. An overwrite (an
+    // explicit SetAsync) also records a key tombstone at its own start, after the checks: a value read from the origin
+    // before it and written back later is refused like one read before a removal. Against a key tombstone an overwrite
+    // is refused only when strictly older, so two overwrites in the same millisecond both land (the later one wins).
+    private static readonly RedisScript SetUnlessRemoved = new(TrimTombstones + "\n" + """
         local created = tonumber(ARGV[3])
+        local overwrite = ARGV[6] == '1'
         local floor = tonumber(redis.call('GET', KEYS[3]) or '0') or 0
         if created <= floor then return -2 end
         local removed = redis.call('ZSCORE', KEYS[2], ARGV[4])
-        if removed and created <= tonumber(removed) then return -1 end
+        if removed and (created < tonumber(removed) or (created == tonumber(removed) and not overwrite)) then return -1 end
         if (redis.call('GET', KEYS[4]) or '0') ~= ARGV[5] then return -3 end
         redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+        if overwrite then
+          if not removed or tonumber(removed) < created then
+            redis.call('ZADD', KEYS[2], ARGV[3], ARGV[4])
+          end
+          trim(KEYS[2], KEYS[3], created, tonumber(ARGV[7]), tonumber(ARGV[8]))
+        end
         return 1
         """);
 
@@ -412,16 +422,22 @@ internal sealed class ResilientRedis : IAsyncDisposable
     /// <summary>
     /// SET with a PX expiry unless the key was removed (or the floor passed) at or after <paramref name="readStartedUnixMilliseconds"/>,
     /// or pattern invalidations were recorded since <paramref name="patternSequence"/>: one of <see cref="WriteOutcome"/>.
+    /// When <paramref name="overwrite"/> (an explicit SetAsync), the written key also gets a tombstone at
+    /// <paramref name="readStartedUnixMilliseconds"/> (trimmed to <paramref name="window"/> and <paramref name="capacity"/>
+    /// as removals are), so older reads of the key cannot be written over it.
     /// </summary>
     public ValueTask<L2Result<long>> SetUnlessRemovedAsync(
         string entryKey, string member, RemovalKeys removal, ReadOnlyMemory<byte> value, TimeSpan expiry, long readStartedUnixMilliseconds,
-        string patternSequence, CancellationToken cancellationToken) =>
-        ExecuteAsync(Operations.Set, (entryKey, member, removal, value, expiry, readStartedUnixMilliseconds, patternSequence), static async (c, s, t) =>
+        string patternSequence, bool overwrite, TimeSpan window, int capacity, CancellationToken cancellationToken) =>
+        ExecuteAsync(Operations.Set, (entryKey, member, removal, value, expiry, readStartedUnixMilliseconds, patternSequence, overwrite, window, capacity), static async (c, s, t) =>
         {
             var reply = await c.EvalAsync(
                 SetUnlessRemoved,
                 [s.entryKey, s.removal.TombstoneSet, s.removal.Floor, s.removal.Sequence],
-                [s.value, (long)Math.Max(1, Math.Ceiling(s.expiry.TotalMilliseconds)), s.readStartedUnixMilliseconds, s.member, s.patternSequence],
+                [
+                    s.value, (long)Math.Max(1, Math.Ceiling(s.expiry.TotalMilliseconds)), s.readStartedUnixMilliseconds, s.member, s.patternSequence,
+                    s.overwrite ? 1L : 0L, (long)s.window.TotalMilliseconds, s.capacity,
+                ],
                 t).ConfigureAwait(false);
             return reply.AsInt64();
         }, cancellationToken);

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Caching.Hybrid;
 using OptimizedCache.Cache.Core.Redis;
 
 namespace OptimizedCache.Cache.Core.Tests.Invalidation;
@@ -165,5 +166,37 @@ public sealed class RemovalRaceTests
         Assert.Equal("old", await read);
         await Replicas.WaitUntilAsync(() => b.DistributedTier!.StaleWritesRefused == 1, "the refused write");
         Assert.False(await ExistsInRedisAsync(replicas, "product:9999"));
+    }
+
+    [Fact]
+    public async Task AValueReadBeforeAnOverwriteIsNotWrittenOverItInL2AndALaterOverwriteStillLands()
+    {
+        await using var replicas = await Replicas.StartAsync(3);
+        var (a, b, c) = (replicas[0], replicas[1], replicas[2]);
+        var (read, release) = await StartBlockedReadAsync(b, "product:5");
+        await Task.Delay(5); // A's SetAsync starts strictly after B's read
+
+        // A's SetAsync reaches Redis (the message is published afterwards, as in SetAsync) while B's factory is still
+        // reading the old value
+        await a.DistributedTier!.SetAsync(
+            "product:5", "new"u8.ToArray(), 0, TimeSpan.FromMinutes(5), false, [], DateTimeOffset.UtcNow, HybridCacheEntryFlags.None, overwrite: true, default);
+        var redisKey = a.DistributedTier.RedisKey("product:5");
+        await using var raw = await RedisClient.ConnectAsync(replicas.Server.ConnectionString);
+        var written = await raw.GetAsync(redisKey);
+        Assert.NotNull(written);
+
+        release.SetResult("old");
+        Assert.Equal("old", await read);
+        await Replicas.WaitUntilAsync(() => b.DistributedTier!.StaleWritesRefused == 1, "the refused write");
+        Assert.Equal(written, await raw.GetAsync(redisKey));
+        Assert.Equal("new", await Read(c, "product:5", () => "origin called"));
+
+        // a later SetAsync (the whole public path) is newer than A's fence and replaces the value
+        await Task.Delay(5);
+        var before = c.RemoteInvalidationsApplied;
+        await a.SetAsync("product:5", "newer");
+        await Replicas.WaitForRemoteAsync(c, before);
+        Assert.Equal("newer", await Read(c, "product:5", () => "origin called"));
+        Assert.Equal(1, b.DistributedTier!.StaleWritesRefused);
     }
 }
