@@ -107,7 +107,7 @@ public sealed class RedisOutageTests(ITestOutputHelper output)
             o.Resilience.Timeout = TimeSpan.FromMilliseconds(100);
             o.Resilience.MinimumThroughput = 4;
             o.Resilience.SamplingDuration = TimeSpan.FromSeconds(1);
-            o.Resilience.BreakDuration = TimeSpan.FromMilliseconds(500);
+            o.Resilience.BreakDuration = TimeSpan.FromMilliseconds(1500); // long enough that the 20 reads below all fall while it is open
         });
         using var metrics = new MetricRecorder(cache.Cache);
         var states = new List<L2CircuitState>();
