@@ -7,7 +7,7 @@ public sealed class ProcessCpuLoadSourceTests
     [Fact]
     public void DividesCpuTimeByWallTimeAcrossProcessors()
     {
-        var clock = new ManualTimeProvider();
+        var clock = new FakeTimeProvider();
         var cpu = TimeSpan.Zero;
         var source = new ProcessCpuLoadSource(clock, TimeSpan.FromSeconds(1), () => cpu, processorCount: 2);
 
@@ -25,7 +25,7 @@ public sealed class ProcessCpuLoadSourceTests
     [Fact]
     public void KeepsTheLastSampleUntilTheIntervalHasPassed()
     {
-        var clock = new ManualTimeProvider();
+        var clock = new FakeTimeProvider();
         var cpu = TimeSpan.Zero;
         var source = new ProcessCpuLoadSource(clock, TimeSpan.FromSeconds(1), () => cpu, processorCount: 1);
         clock.Advance(TimeSpan.FromSeconds(1));
@@ -43,7 +43,7 @@ public sealed class ProcessCpuLoadSourceTests
     [Fact]
     public void SeesThisProcessBurningCpuAndThenIdling()
     {
-        var clock = new ManualTimeProvider();
+        var clock = new FakeTimeProvider();
         var source = new ProcessCpuLoadSource(clock, TimeSpan.FromMilliseconds(100));
         var start = Environment.CpuUsage.TotalTime;
         var spins = 0L;
