@@ -62,6 +62,18 @@ if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then
   # The runner failed without a failed test (a crash, a hang, a build problem): count it as a failure.
   failed=1
 fi
+if [ "$failed" -gt 0 ]; then
+  # The names of failed tests, near the end where a truncated log still shows them.
+  for trx in "$results"/*.trx; do
+    awk '
+      /<UnitTestResult / { failing = 0 }
+      /<UnitTestResult [^>]*outcome="(Failed|Error|Timeout|Aborted)"/ {
+        name = $0; sub(/.*testName="/, "", name); sub(/".*/, "", name); print "failed: " name; failing = 1 }
+      failing && /<Message>/ {
+        message = $0; sub(/.*<Message>/, "", message); sub(/<\/Message>.*/, "", message)
+        print "  " substr(message, 1, 400); failing = 0 }' "$trx" || true
+  done
+fi
 [ -z "$skip_note" ] || echo "$skip_note"
 echo "tests: $passed passed, $failed failed, $skipped skipped"
 exit "$status"
