@@ -37,15 +37,20 @@ public sealed class L2HitTool : IMeasuringTool
     public async Task<int> RunAsync(string[] args)
     {
         var seconds = 5.0;
+        var only = "";
         for (var i = 0; i < args.Length; i++)
         {
             if (args[i] == "--seconds" && i + 1 < args.Length)
             {
                 seconds = double.Parse(args[++i], CultureInfo.InvariantCulture);
             }
+            else if (args[i] == "--only" && i + 1 < args.Length && args[i + 1] is "raw" or "cache")
+            {
+                only = args[++i];
+            }
             else
             {
-                Console.Error.WriteLine($"Unknown argument '{args[i]}'. Usage: l2-hit [--seconds N]");
+                Console.Error.WriteLine($"Unknown argument '{args[i]}'. Usage: l2-hit [--seconds N] [--only raw|cache]");
                 return 2;
             }
         }
@@ -77,6 +82,14 @@ public sealed class L2HitTool : IMeasuringTool
         var duration = TimeSpan.FromSeconds(seconds);
         await RunAsync(k => RawAsync(raw, k), TimeSpan.FromSeconds(1)); // warm-up of both paths
         await RunAsync(k => CacheAsync(cache, k), TimeSpan.FromSeconds(1));
+        if (only.Length > 0)
+        {
+            // one path alone (for a profiler attached now): no comparison is printed
+            Console.WriteLine($"measuring {only} only (pid {Environment.ProcessId})");
+            await RunAsync(only == "raw" ? k => RawAsync(raw, k) : k => CacheAsync(cache, k), duration);
+            return 0;
+        }
+
         double rawTotal = 0, cacheTotal = 0;
         for (var round = 0; round < 2; round++)
         {
