@@ -130,8 +130,9 @@ public sealed partial class OptimizedHybridCache : HybridCache, IDisposable
             if (_l1.TryPeek(key, out var entry) && entry.ValueType == typeof(T) && now < entry.ExpiresAt && !_tags.IsInvalid(entry)
                 && TryGetValue(entry, out T? value))
             {
-                _counters.Increment(entry.DataType, CounterKind.L1Hit);
-                _l1.RecordRead(entry);
+                var thread = Environment.CurrentManagedThreadId; // read once: both stripings use it
+                _counters.Increment(thread, entry.DataType, CounterKind.L1Hit);
+                _l1.RecordRead(entry, thread);
                 if (now >= entry.RefreshAt)
                 {
                     TryStartRefresh(entry, flags, state, factory, options, tags);
@@ -251,13 +252,14 @@ public sealed partial class OptimizedHybridCache : HybridCache, IDisposable
         return units >= long.MaxValue / 4 ? long.MaxValue / 4 : (long)units;
     }
 
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     private HybridCacheEntryFlags EffectiveFlags(HybridCacheEntryOptions? options)
     {
         if (options?.Flags is { } flags)
         {
             if ((flags & ~AllFlags) != 0)
             {
-                throw new ArgumentException($"HybridCacheEntryFlags value 0x{(int)flags:X} has undefined bits 0x{(int)(flags & ~AllFlags):X}.", nameof(options));
+                ThrowUndefinedFlags(flags);
             }
 
             return flags | _hardFlags;
@@ -265,6 +267,10 @@ public sealed partial class OptimizedHybridCache : HybridCache, IDisposable
 
         return _defaultFlags;
     }
+
+    [System.Diagnostics.CodeAnalysis.DoesNotReturn]
+    private static void ThrowUndefinedFlags(HybridCacheEntryFlags flags) =>
+        throw new ArgumentException($"HybridCacheEntryFlags value 0x{(int)flags:X} has undefined bits 0x{(int)(flags & ~AllFlags):X}.", "options");
 
     // If the call gives only Expiration, it also sets the local one; LocalCacheExpiration never outlives Expiration.
     private static TimeSpan? EffectiveLocalExpiration(HybridCacheEntryOptions? options)

@@ -80,10 +80,12 @@ internal sealed class L1Store : IThreadPoolWorkItem
     /// (sketch count, queue move, hot-key sample) stays off the hit path. Reads recorded while a replay is pending
     /// may overwrite one another (the buffer is lossy); writes replay what is pending before they change anything.
     /// </summary>
+    /// <param name="entry">The entry read.</param>
+    /// <param name="threadId">The caller's managed thread id (it picks the read-buffer stripe).</param>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public void RecordRead(L1Entry entry)
+    public void RecordRead(L1Entry entry, int threadId)
     {
-        if (_reads.Record(entry) && Volatile.Read(ref _drainScheduled) == 0 && Interlocked.Exchange(ref _drainScheduled, 1) == 0)
+        if (_reads.Record(entry, threadId) && Volatile.Read(ref _drainScheduled) == 0 && Interlocked.Exchange(ref _drainScheduled, 1) == 0)
         {
             ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
         }

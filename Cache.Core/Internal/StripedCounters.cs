@@ -24,9 +24,13 @@ internal sealed class StripedCounters
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public void Increment(int dataType, CounterKind kind)
+    public void Increment(int dataType, CounterKind kind) => Increment(Environment.CurrentManagedThreadId, dataType, kind);
+
+    /// <summary>Counts one on the stripe of <paramref name="threadId"/> (the caller's managed thread id, read once).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void Increment(int threadId, int dataType, CounterKind kind)
     {
-        var stripe = Environment.CurrentManagedThreadId & _stripeMask;
+        var stripe = threadId & _stripeMask;
         Interlocked.Increment(ref _cells[(stripe * _stripeLength) + (dataType * Kinds) + (int)kind]);
     }
 

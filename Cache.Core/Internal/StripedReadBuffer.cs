@@ -27,13 +27,13 @@ internal sealed class StripedReadBuffer
         _stripeMask = count - 1;
     }
 
-    /// <summary>Records a read; returns true when the caller should try to drain.</summary>
+    /// <summary>Records a read on the stripe of <paramref name="threadId"/> (the reader's managed thread id); returns true when the caller should try to drain.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public bool Record(PolicyNode node)
+    public bool Record(PolicyNode node, int threadId)
     {
-        var stripe = _stripes[Environment.CurrentManagedThreadId & _stripeMask];
+        var stripe = _stripes[threadId & _stripeMask];
         var tail = stripe.Tail;
-        stripe.Slots[tail & (SlotsPerStripe - 1)] = node;
+        stripe.Slots[tail & (SlotsPerStripe - 1)].Node = node;
         stripe.Tail = tail + 1;
         return tail + 1 - stripe.Head >= SlotsPerStripe / 2;
     }
@@ -52,7 +52,7 @@ internal sealed class StripedReadBuffer
 
             for (var i = head; i < tail; i++)
             {
-                if (stripe.Slots[i & (SlotsPerStripe - 1)] is { } node)
+                if (stripe.Slots[i & (SlotsPerStripe - 1)].Node is { } node)
                 {
                     onRead(state, node);
                 }
@@ -80,6 +80,12 @@ internal sealed class StripedReadBuffer
 #pragma warning restore CS0169, IDE0051
         public int Tail;
         public int Head;
-        public readonly PolicyNode?[] Slots = new PolicyNode?[SlotsPerStripe];
+        public readonly Slot[] Slots = new Slot[SlotsPerStripe];
+    }
+
+    // A struct around the reference: storing into a struct array needs no covariance check (a class array's store does).
+    private struct Slot
+    {
+        public PolicyNode? Node;
     }
 }

@@ -14,7 +14,7 @@ namespace OptimizedCache.Benchmarks;
 [MemoryDiagnoser]
 public class L1HitBenchmarks
 {
-    private const int KeyCount = 1024;
+    internal const int KeyCount = 1024;
     private static readonly HybridCacheEntryOptions LongLived = new() { Expiration = TimeSpan.FromHours(1) };
 
     private string[] _keys = [];
