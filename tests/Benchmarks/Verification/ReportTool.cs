@@ -310,7 +310,7 @@ public sealed class ReportTool : VerificationTool
         md.AppendLine();
         if (_results.GetValueOrDefault("measure-endpoints")?["data"] is JsonObject me && me["rounds"] is JsonObject rounds)
         {
-            md.AppendLine(CultureInfo.InvariantCulture, $"{me["requests"]} sequential requests per endpoint and round, ids from Zipf(s = {me["zipf"]}) over {me["keys"]} ids. Phase 0 = cache off; phase 3 cold = after clearing the cache, the same ids as phase 0; phase 3 warm = new ids against the cache the cold round left.");
+            md.AppendLine(CultureInfo.InvariantCulture, $"{me["requests"]} sequential requests per endpoint and round, ids from Zipf(s = {me["zipf"]}) over {me["keys"]} ids. Phase 0 = cache off; phase 3 cold = after clearing the cache, the same ids as phase 0; phase 3 warm = {WarmupText(me["warmup"])}.");
             md.AppendLine();
             md.AppendLine("| endpoint | round | p50 ms | p95 ms | p99 ms | origin calls | hits | failures |");
             md.AppendLine("| --- | --- | --- | --- | --- | --- | --- | --- |");
@@ -405,6 +405,11 @@ public sealed class ReportTool : VerificationTool
 
     private static string Describe(JsonNode? workload) =>
         workload is JsonObject o ? string.Join(", ", o.Select(p => $"{p.Key}={p.Value}")) : string.Empty;
+
+    private static string WarmupText(JsonNode? warmup) =>
+        warmup is null || Json.D(warmup["requests"]) == 0
+            ? "new ids against the cache the cold round left"
+            : string.Create(CultureInfo.InvariantCulture, $"new ids after a warm-up pass that requested every id once ({warmup["requests"]} requests, {warmup["concurrency"]} at a time, {warmup["failures"]} failed)");
 
     private static string Pct(JsonNode? fraction) => fraction is null ? "n/a" : SteppedLoadTool.Percent(Json.D(fraction), 1);
 
