@@ -427,6 +427,7 @@ public sealed class DrillsTool : VerificationTool
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
         var guardLog = new JsonArray();
         var alerts = new SortedSet<string>(StringComparer.Ordinal);
+        var pendingAlerts = new SortedSet<string>(StringComparer.Ordinal);
         var phases = new List<int>();
         await using var recorder = Recorder(apis, admins, Profile(), out var load);
         using (load)
@@ -452,7 +453,7 @@ public sealed class DrillsTool : VerificationTool
                 while (clock.Elapsed < fault)
                 {
                     phases.Add(await admins[0].GetPhaseAsync());
-                    await PollObserversAsync(http, monitoring, prometheus, recorder, guardLog, alerts);
+                    await PollObserversAsync(http, monitoring, prometheus, recorder, guardLog, alerts, pendingAlerts);
                     await Task.Delay(1000);
                 }
             }
@@ -468,7 +469,7 @@ public sealed class DrillsTool : VerificationTool
 
             await Task.Delay(Args.Duration("recovery"));
             phases.Add(await admins[0].GetPhaseAsync());
-            await PollObserversAsync(http, monitoring, prometheus, recorder, guardLog, alerts);
+            await PollObserversAsync(http, monitoring, prometheus, recorder, guardLog, alerts, pendingAlerts);
             await recorder.StopAsync();
 
             var outage = recorder.LoadBetween(from + 1, to);
@@ -503,6 +504,7 @@ public sealed class DrillsTool : VerificationTool
             result["phases"] = new JsonArray([.. phases.Select(x => (JsonNode?)x)]);
             result["guard"] = guardLog;
             result["alerts"] = new JsonArray([.. alerts.Select(a => (JsonNode?)a)]);
+            result["alertsPending"] = new JsonArray([.. pendingAlerts.Except(alerts).Select(a => (JsonNode?)a)]);
             result["timeline"] = recorder.ToJson();
         }
 
@@ -511,7 +513,9 @@ public sealed class DrillsTool : VerificationTool
         return result;
     }
 
-    private static async Task PollObserversAsync(HttpClient http, Uri? monitoring, Uri? prometheus, DrillRecorder recorder, JsonArray guardLog, SortedSet<string> alerts)
+    // Alerts are recorded by state: firing, and pending (the rule's condition holds but its `for:` has not elapsed yet).
+    private static async Task PollObserversAsync(
+        HttpClient http, Uri? monitoring, Uri? prometheus, DrillRecorder recorder, JsonArray guardLog, SortedSet<string> alerts, SortedSet<string> pendingAlerts)
     {
         if (monitoring is not null)
         {
@@ -545,9 +549,17 @@ public sealed class DrillsTool : VerificationTool
                 var body = JsonNode.Parse(await http.GetStringAsync(new Uri(prometheus, "/api/v1/alerts")))!;
                 foreach (var alert in body["data"]?["alerts"]?.AsArray() ?? [])
                 {
-                    if (alert?["state"]?.GetValue<string>() == "firing" && alert["labels"]?["alertname"]?.GetValue<string>() is { } name)
+                    if (alert?["labels"]?["alertname"]?.GetValue<string>() is { } name)
                     {
-                        alerts.Add(name);
+                        switch (alert["state"]?.GetValue<string>())
+                        {
+                            case "firing":
+                                alerts.Add(name);
+                                break;
+                            case "pending":
+                                pendingAlerts.Add(name);
+                                break;
+                        }
                     }
                 }
             }

@@ -254,9 +254,13 @@ public sealed class ReportTool : VerificationTool
             return ("not run", "the origin drill ran without --prometheus, so alerts were not read; the alert rules' own tests are `promtool test rules` in Monitoring/prometheus/tests");
         }
 
+        var pending = origin["alertsPending"]?.AsArray().Select(a => a!.GetValue<string>()).ToList() ?? [];
+        var pendingText = pending.Count > 0 ? $"; pending (condition held, `for:` not yet elapsed): {string.Join(", ", pending)}" : "";
         return alerts.Count > 0
-            ? ("met", $"firing during the origin outage: {string.Join(", ", alerts)}")
-            : ("not met", "no alert fired during the origin outage (rules need their `for:` window; a longer --fault may be needed)");
+            ? ("met", $"firing during the origin outage: {string.Join(", ", alerts)}{pendingText}")
+            : ("not met", pending.Count > 0
+                ? $"no alert fired during the origin outage{pendingText}: the outage was shorter than the rule's `for:` window (HighErrorRate: 5 min)"
+                : "no alert fired or became pending during the origin outage");
     }
 
     private (string Status, string Evidence) CacheClear()
