@@ -49,19 +49,11 @@ public static class StoreApi
     }
 
     /// <summary>GET /api/products/{id}</summary>
-    public static async Task<Results<Ok<Product>, ProblemHttpResult>> GetProduct(
-        string id, [AsParameters] StoreServices s, CancellationToken cancellationToken)
-    {
-        if (!Validation.TryParseId(id, "id", out var productId, out var problem))
-        {
-            return problem;
-        }
-
-        var product = await s.Cache.ReadAsync(
-            s.Request, CacheEntries.Product(productId), "products.get", productId,
+    public static Task<Results<Ok<Product>, ProblemHttpResult>> GetProduct(
+        string id, [AsParameters] StoreServices s, CancellationToken cancellationToken) =>
+        ReadByIdAsync(
+            id, "id", s, CacheEntries.Product, "products.get", "product",
             static (o, id, ct) => o.GetProductAsync(id, ct), cancellationToken);
-        return product is null ? Validation.NotFound("product", productId) : TypedResults.Ok(product);
-    }
 
     /// <summary>GET /api/collections</summary>
     public static async Task<Ok<IReadOnlyList<CollectionSummary>>> GetCollections(
@@ -71,92 +63,59 @@ public static class StoreApi
             static (o, _, ct) => o.GetCollectionsAsync(ct), cancellationToken));
 
     /// <summary>GET /api/collections/{id}</summary>
-    public static async Task<Results<Ok<Collection>, ProblemHttpResult>> GetCollection(
-        string id, [AsParameters] StoreServices s, CancellationToken cancellationToken)
-    {
-        if (!Validation.TryParseId(id, "id", out var collectionId, out var problem))
-        {
-            return problem;
-        }
-
-        var collection = await s.Cache.ReadAsync(
-            s.Request, CacheEntries.Collection(collectionId), "collections.get", collectionId,
+    public static Task<Results<Ok<Collection>, ProblemHttpResult>> GetCollection(
+        string id, [AsParameters] StoreServices s, CancellationToken cancellationToken) =>
+        ReadByIdAsync(
+            id, "id", s, CacheEntries.Collection, "collections.get", "collection",
             static (o, id, ct) => o.GetCollectionAsync(id, ct), cancellationToken);
-        return collection is null ? Validation.NotFound("collection", collectionId) : TypedResults.Ok(collection);
-    }
 
     /// <summary>GET /api/customers/{id}</summary>
-    public static async Task<Results<Ok<Customer>, ProblemHttpResult>> GetCustomer(
-        string id, [AsParameters] StoreServices s, CancellationToken cancellationToken)
-    {
-        if (!Validation.TryParseId(id, "id", out var customerId, out var problem))
-        {
-            return problem;
-        }
-
-        var customer = await s.Cache.ReadAsync(
-            s.Request, CacheEntries.Customer(customerId), "customers.get", customerId,
+    public static Task<Results<Ok<Customer>, ProblemHttpResult>> GetCustomer(
+        string id, [AsParameters] StoreServices s, CancellationToken cancellationToken) =>
+        ReadByIdAsync(
+            id, "id", s, CacheEntries.Customer, "customers.get", "customer",
             static (o, id, ct) => o.GetCustomerAsync(id, ct), cancellationToken);
-        return customer is null ? Validation.NotFound("customer", customerId) : TypedResults.Ok(customer);
-    }
 
     /// <summary>GET /api/customers/{id}/orders</summary>
-    public static async Task<Results<Ok<CustomerOrders>, ProblemHttpResult>> GetCustomerOrders(
-        string id, [AsParameters] StoreServices s, CancellationToken cancellationToken)
-    {
-        if (!Validation.TryParseId(id, "id", out var customerId, out var problem))
-        {
-            return problem;
-        }
-
-        var orders = await s.Cache.ReadAsync(
-            s.Request, CacheEntries.CustomerOrders(customerId), "customers.orders", customerId,
+    public static Task<Results<Ok<CustomerOrders>, ProblemHttpResult>> GetCustomerOrders(
+        string id, [AsParameters] StoreServices s, CancellationToken cancellationToken) =>
+        ReadByIdAsync(
+            id, "id", s, CacheEntries.CustomerOrders, "customers.orders", "customer",
             static (o, id, ct) => o.GetCustomerOrdersAsync(id, ct), cancellationToken);
-        return orders is null ? Validation.NotFound("customer", customerId) : TypedResults.Ok(orders);
-    }
 
     /// <summary>GET /api/customers/{id}/recommendations</summary>
-    public static async Task<Results<Ok<Recommendations>, ProblemHttpResult>> GetRecommendations(
-        string id, [AsParameters] StoreServices s, CancellationToken cancellationToken)
-    {
-        if (!Validation.TryParseId(id, "id", out var customerId, out var problem))
-        {
-            return problem;
-        }
-
-        var recommendations = await s.Cache.ReadAsync(
-            s.Request, CacheEntries.Recommendations(customerId), "customers.recommendations", customerId,
+    public static Task<Results<Ok<Recommendations>, ProblemHttpResult>> GetRecommendations(
+        string id, [AsParameters] StoreServices s, CancellationToken cancellationToken) =>
+        ReadByIdAsync(
+            id, "id", s, CacheEntries.Recommendations, "customers.recommendations", "customer",
             static (o, id, ct) => o.GetRecommendationsAsync(id, ct), cancellationToken);
-        return recommendations is null ? Validation.NotFound("customer", customerId) : TypedResults.Ok(recommendations);
-    }
 
     /// <summary>GET /api/orders/{id}</summary>
-    public static async Task<Results<Ok<Order>, ProblemHttpResult>> GetOrder(
-        string id, [AsParameters] StoreServices s, CancellationToken cancellationToken)
-    {
-        if (!Validation.TryParseId(id, "id", out var orderId, out var problem))
-        {
-            return problem;
-        }
-
-        var order = await s.Cache.ReadAsync(
-            s.Request, CacheEntries.Order(orderId), "orders.get", orderId,
+    public static Task<Results<Ok<Order>, ProblemHttpResult>> GetOrder(
+        string id, [AsParameters] StoreServices s, CancellationToken cancellationToken) =>
+        ReadByIdAsync(
+            id, "id", s, CacheEntries.Order, "orders.get", "order",
             static (o, id, ct) => o.GetOrderAsync(id, ct), cancellationToken);
-        return order is null ? Validation.NotFound("order", orderId) : TypedResults.Ok(order);
-    }
 
     /// <summary>GET /api/inventory/{productId}</summary>
-    public static async Task<Results<Ok<InventoryLevel>, ProblemHttpResult>> GetInventory(
-        string productId, [AsParameters] StoreServices s, CancellationToken cancellationToken)
+    public static Task<Results<Ok<InventoryLevel>, ProblemHttpResult>> GetInventory(
+        string productId, [AsParameters] StoreServices s, CancellationToken cancellationToken) =>
+        ReadByIdAsync(
+            productId, "productId", s, CacheEntries.Inventory, "inventory.get", "product",
+            static (o, id, ct) => o.GetInventoryAsync(id, ct), cancellationToken);
+
+    // The id reads: parse the id (400 naming it), read through the cache, 404 naming the entity when the origin has none.
+    private static async Task<Results<Ok<T>, ProblemHttpResult>> ReadByIdAsync<T>(
+        string text, string name, StoreServices s, Func<long, CacheEntry> entry, string endpoint, string entity,
+        Func<IStoreOrigin, long, CancellationToken, ValueTask<T?>> fetch, CancellationToken cancellationToken)
+        where T : class
     {
-        if (!Validation.TryParseId(productId, "productId", out var id, out var problem))
+        if (!Validation.TryParseId(text, name, out var id, out var problem))
         {
             return problem;
         }
 
-        var level = await s.Cache.ReadAsync(
-            s.Request, CacheEntries.Inventory(id), "inventory.get", id,
-            static (o, id, ct) => o.GetInventoryAsync(id, ct), cancellationToken);
-        return level is null ? Validation.NotFound("product", id) : TypedResults.Ok(level);
+        var value = await s.Cache.ReadAsync(s.Request, entry(id), endpoint, id, fetch, cancellationToken);
+        return value is null ? Validation.NotFound(entity, id) : TypedResults.Ok(value);
     }
 }
