@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Microsoft.Extensions.Options;
 using OptimizedCache.Api.Origin;
+using OptimizedCache.Testing;
 
 namespace OptimizedCache.Api.Tests;
 
@@ -43,7 +44,7 @@ public sealed class SimulatedStoreOriginTests
     [Fact]
     public async Task TheLeakyBucketRefusesTheRequestThatWouldOverflowItAndAdmitsAgainAfterItDrains()
     {
-        var time = new ManualTimeProvider();
+        var time = new FakeTimeProvider();
         var origin = Create(time, o => { o.RateLimitBucketSize = 3; o.RateLimitLeakPerSecond = 2; });
         for (var i = 0; i < 3; i++)
         {

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.DependencyInjection;
 using OptimizedCache.Cache.Core.Internal;
+using OptimizedCache.Testing;
 
 namespace OptimizedCache.Cache.Core.Tests;
 

@@ -2,6 +2,7 @@ using System.Diagnostics.Metrics;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 using OptimizedCache.ServiceDefaults.Tests.Infrastructure;
+using OptimizedCache.Testing;
 using static OptimizedCache.ServiceDefaults.Tests.Infrastructure.Exposition;
 
 namespace OptimizedCache.ServiceDefaults.Tests;
@@ -226,7 +227,7 @@ public sealed class MetricsEndpointTests : IAsyncLifetime
     [Fact]
     public async Task ScrapesWithinTheCacheWindowShareOneCollection()
     {
-        var clock = new ManualTimeProvider();
+        var clock = new FakeTimeProvider();
         await using var app = await TestApp.StartAsync(
             new Dictionary<string, string?>
             {

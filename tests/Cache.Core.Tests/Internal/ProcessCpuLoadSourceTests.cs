@@ -1,4 +1,5 @@
 using OptimizedCache.Cache.Core.Internal;
+using OptimizedCache.Testing;
 
 namespace OptimizedCache.Cache.Core.Tests.Internal;
 

@@ -1,6 +1,6 @@
-namespace OptimizedCache.Cache.Core.Tests;
+namespace OptimizedCache.Testing;
 
-/// <summary>A manual clock: time moves only through <see cref="Advance"/>, which fires the timers that fall due.</summary>
+/// <summary>A manual clock for tests: time moves only through <see cref="Advance"/>, which fires the timers that fall due.</summary>
 public sealed class FakeTimeProvider : TimeProvider
 {
     private readonly Lock _lock = new();
