@@ -313,62 +313,122 @@ public sealed partial class OptimizedHybridCache
         /// The flight's work: the L2 read, then the origin. Its outcome (value, stale value or exception) reaches every
         /// joined caller. With <paramref name="forStarter"/> (an uncancellable starter that awaits the run itself) it
         /// also returns that caller's value or throws the flight's exception; otherwise it returns default and never
-        /// throws. On an L2 hit this is the only state machine that suspends: the tier's GET is awaited here.
+        /// throws.
         /// </summary>
-        public async ValueTask<T> RunAsync<TState>(TState state, Func<TState, CancellationToken, ValueTask<T>> factory, bool forStarter)
+        public ValueTask<T> RunAsync<TState>(TState state, Func<TState, CancellationToken, ValueTask<T>> factory, bool forStarter)
+        {
+            // an uncancellable starter runs this at once, on its own thread: the time it asked is when the run started
+            var started = forStarter ? _createdAt : _cache._time.GetTimestamp();
+
+            // Steps 4-5 (L2 read, then L1 fill) belong to the L2 tier; with no L2 there is nothing to read.
+            return _cache._l2 is not null && (_key.Flags & HybridCacheEntryFlags.DisableDistributedCacheRead) == 0
+                ? ReadL2Async(state, factory, forStarter, started)
+                : ProduceAsync(state, factory, forStarter, started);
+        }
+
+        // The L2 read. On a hit this is the only state machine that suspends: the tier's GET is awaited here, and the
+        // rest (decode, tag check, deserialize, L1 fill) runs synchronously. A miss goes on to the origin.
+        private async ValueTask<T> ReadL2Async<TState>(TState state, Func<TState, CancellationToken, ValueTask<T>> factory, bool forStarter, long started)
+        {
+            var tier = _cache._l2!;
+            ValueTask<DistributedCacheHit?> decoded;
+            try
+            {
+                var pending = tier.BeginGet(_key.Key, Token);
+                if (pending.IsSent)
+                {
+                    RedisReply reply = default;
+                    Exception? failure = null;
+                    try
+                    {
+                        reply = await pending.Reply.ConfigureAwait(false);
+                    }
+                    catch (Exception ex)
+                    {
+                        failure = ex; // the tier reports it to the breaker and counts it
+                    }
+
+                    decoded = tier.EndGetAsync(reply, failure, _dataType, Token);
+                }
+                else
+                {
+                    decoded = tier.GetAsync(_key.Key, _dataType, Token);
+                }
+            }
+            catch (Exception ex)
+            {
+                return Fail(ex, forStarter, started);
+            }
+
+            if (!decoded.IsCompletedSuccessfully)
+            {
+                // a tag time read from Redis, the breaker's gate, or a failure: finished elsewhere, so that this state
+                // machine does not carry an awaiter of the (large) hit
+                return await AfterDecodeAsync(decoded, state, factory, forStarter, started).ConfigureAwait(false);
+            }
+
+            return TryAccept(decoded.Result, forStarter, started, out var result) ? result : await ProduceAsync(state, factory, forStarter, started).ConfigureAwait(false);
+        }
+
+        private async ValueTask<T> AfterDecodeAsync<TState>(
+            ValueTask<DistributedCacheHit?> decoded, TState state, Func<TState, CancellationToken, ValueTask<T>> factory, bool forStarter, long started)
+        {
+            DistributedCacheHit? hit;
+            try
+            {
+                hit = await decoded.ConfigureAwait(false);
+            }
+            catch (Exception ex)
+            {
+                return Fail(ex, forStarter, started);
+            }
+
+            return TryAccept(hit, forStarter, started, out var result) ? result : await ProduceAsync(state, factory, forStarter, started).ConfigureAwait(false);
+        }
+
+        // What the tier answered: a hit completes the flight (true); a miss goes on to the origin (false).
+        private bool TryAccept(DistributedCacheHit? hit, bool forStarter, long started, out T result)
+        {
+            T? value;
+            ReadOnlyMemory<byte>? payload;
+            try
+            {
+                if (!_cache.TryAcceptL2Hit(_key.Key, _dataType, _key.Flags, _options, started, hit, out value, out payload))
+                {
+                    result = default!;
+                    return false;
+                }
+            }
+            catch (Exception ex)
+            {
+                result = Fail(ex, forStarter, started);
+                return true;
+            }
+
+            _cache.RecordDuration(Operation.GetL2, started);
+            result = Complete(new Outcome(value!, payload, ValueIsPrivate: true), forStarter);
+            return true;
+        }
+
+        // The L2 read failed in a way the tier does not absorb (the flight's cancellation, a fault in this code).
+        private T Fail(Exception exception, bool forStarter, long started)
+        {
+            _cache.RecordDuration(Operation.GetOrigin, started);
+            return Complete(Outcome.Failed(exception), forStarter);
+        }
+
+        // Step 6: the factory (origin), unless the caller asked for cached data only; a stale value when it fails and
+        // fail-safe has one.
+        private async ValueTask<T> ProduceAsync<TState>(TState state, Func<TState, CancellationToken, ValueTask<T>> factory, bool forStarter, long started)
         {
             var cache = _cache;
             var flags = _key.Flags;
-            // an uncancellable starter runs this at once, on its own thread: the time it asked is when the run started
-            var started = forStarter ? _createdAt : cache._time.GetTimestamp();
-            var operation = Operation.GetOrigin;
             var l2Write = default(ValueTask);
             Outcome outcome;
             try
             {
-                outcome = default;
-                var found = false;
-
-                // Steps 4-5 (L2 read, then L1 fill) belong to the L2 tier; with no L2 there is nothing to read.
-                if (cache._l2 is { } tier && (flags & HybridCacheEntryFlags.DisableDistributedCacheRead) == 0)
+                if ((flags & HybridCacheEntryFlags.DisableUnderlyingData) != 0)
                 {
-                    DistributedCacheHit? hit;
-                    var pending = tier.BeginGet(_key.Key, Token);
-                    if (pending.IsSent)
-                    {
-                        RedisReply reply = default;
-                        Exception? failure = null;
-                        try
-                        {
-                            reply = await pending.Reply.ConfigureAwait(false);
-                        }
-                        catch (Exception ex)
-                        {
-                            failure = ex; // the tier reports it to the breaker and counts it
-                        }
-
-                        hit = await tier.EndGetAsync(reply, failure, _dataType, Token).ConfigureAwait(false);
-                    }
-                    else
-                    {
-                        hit = await tier.GetAsync(_key.Key, _dataType, Token).ConfigureAwait(false);
-                    }
-
-                    if (cache.TryAcceptL2Hit(_key.Key, _dataType, flags, _options, started, hit, out T? value, out var payload))
-                    {
-                        operation = Operation.GetL2;
-                        outcome = new Outcome(value!, payload, ValueIsPrivate: true);
-                        found = true;
-                    }
-                }
-
-                if (found)
-                {
-                    // the L2 hit
-                }
-                else if ((flags & HybridCacheEntryFlags.DisableUnderlyingData) != 0)
-                {
-                    // Step 6 is the factory (origin), unless the caller asked for cached data only.
                     outcome = new Outcome(default!, null);
                 }
                 else
@@ -413,19 +473,24 @@ public sealed partial class OptimizedHybridCache
             {
                 outcome = Outcome.Failed(ex);
             }
-            finally
-            {
-                // (the token source has no timer, so it is left to the GC: a late caller may still cancel it)
-                cache.RecordDuration(operation, started);
-            }
 
-            Finish(outcome);
+            // (the token source has no timer, so it is left to the GC: a late caller may still cancel it)
+            cache.RecordDuration(Operation.GetOrigin, started);
+            var result = Complete(outcome, forStarter);
             if (!l2Write.IsCompletedSuccessfully)
             {
                 // callers have their value: the L2 write finishes on its own (it never throws for Redis trouble)
                 _ = ObserveAsync(l2Write);
             }
 
+            return result;
+        }
+
+        // Publishes the outcome to every joined caller, then gives the starter that ran the flight its own value
+        // (or the flight's exception); a background run gets default.
+        private T Complete(Outcome outcome, bool forStarter)
+        {
+            Finish(outcome);
             if (!forStarter)
             {
                 return default!;

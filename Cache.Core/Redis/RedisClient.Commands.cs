@@ -33,8 +33,11 @@ public sealed partial class RedisClient
     /// reply in its own state machine and reads it with <see cref="ReadGetReply"/>. Throws at once, as
     /// <see cref="SendAsync"/> does, when there is no live connection or too many commands wait.
     /// </summary>
-    internal ValueTask<RedisReply> SendGetAsync(string key, CancellationToken cancellationToken) =>
-        SendAsync(RedisCommands.Get, [key], cancellationToken);
+    /// <param name="keyPrefix">UTF-8 bytes sent in front of <paramref name="key"/> as part of the same key (empty for none).</param>
+    /// <param name="key">The key (after the prefix).</param>
+    /// <param name="cancellationToken">Cancels the wait.</param>
+    internal ValueTask<RedisReply> SendGetAsync(ReadOnlyMemory<byte> keyPrefix, string key, CancellationToken cancellationToken) =>
+        SendAsync(RedisCommands.Get, [RedisArg.Prefixed(keyPrefix, key)], cancellationToken);
 
     /// <summary>The value of a GET reply, as <see cref="GetAsync"/> returns it (an error reply throws <see cref="RedisServerException"/>).</summary>
     internal static byte[]? ReadGetReply(RedisReply reply) => reply.ThrowIfError("GET").AsBytes();

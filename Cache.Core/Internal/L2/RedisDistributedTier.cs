@@ -41,6 +41,7 @@ internal sealed class RedisDistributedTier : IDistributedCacheTier, IAsyncDispos
 
     private readonly ResilientRedis _redis;
     private readonly string _keyPrefix;
+    private readonly byte[] _keyPrefixBytes; // UTF-8 of "{prefix}:", sent in front of a key without concatenating
     private readonly string[] _dataTypeNames;
     private readonly AdaptiveTtlCalculator _ttl;
     private readonly AdaptiveCompressionPolicy _compression;
@@ -80,6 +81,7 @@ internal sealed class RedisDistributedTier : IDistributedCacheTier, IAsyncDispos
     {
         _redis = redis;
         _keyPrefix = options.KeyPrefix;
+        _keyPrefixBytes = System.Text.Encoding.UTF8.GetBytes(options.KeyPrefix + ":");
         _dataTypeNames = dataTypes.Names;
         _ttl = new AdaptiveTtlCalculator(
             new AdaptiveTtlOptions
@@ -137,7 +139,7 @@ internal sealed class RedisDistributedTier : IDistributedCacheTier, IAsyncDispos
     /// <inheritdoc />
     public L2PendingGet BeginGet(string key, CancellationToken cancellationToken)
     {
-        if (_redis.StartGet(RedisKey(key), cancellationToken, out var reply) != ResilientRedis.GetStart.Sent)
+        if (_redis.StartGet(_keyPrefixBytes, key, cancellationToken, out var reply) != ResilientRedis.GetStart.Sent)
         {
             return default; // the caller reads through GetAsync (unavailable, or the breaker's gate)
         }

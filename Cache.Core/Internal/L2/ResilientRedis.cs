@@ -286,7 +286,11 @@ internal sealed class ResilientRedis : IAsyncDisposable
     /// (half-open, or open past its break) the answer is <see cref="GetStart.Gated"/> and nothing is sent: use
     /// <see cref="GetAsync"/>.
     /// </summary>
-    public GetStart StartGet(string key, CancellationToken cancellationToken, out ValueTask<RedisReply> reply)
+    /// <param name="keyPrefix">UTF-8 bytes of the key's first part (sent with <paramref name="key"/> as one key, not concatenated here).</param>
+    /// <param name="key">The rest of the key.</param>
+    /// <param name="cancellationToken">The caller's cancellation (registered on the command).</param>
+    /// <param name="reply">The pending reply when <see cref="GetStart.Sent"/>; otherwise default.</param>
+    public GetStart StartGet(ReadOnlyMemory<byte> keyPrefix, string key, CancellationToken cancellationToken, out ValueTask<RedisReply> reply)
     {
         reply = default;
         var client = _client;
@@ -302,7 +306,7 @@ internal sealed class ResilientRedis : IAsyncDisposable
 
         try
         {
-            reply = client.SendGetAsync(key, cancellationToken);
+            reply = client.SendGetAsync(keyPrefix, key, cancellationToken);
         }
         catch (Exception ex)
         {
