@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Caching.Hybrid;
+using OptimizedCache.Cache.Core.Redis;
 
 namespace OptimizedCache.Cache.Core.Internal;
 
@@ -13,6 +14,20 @@ internal interface IDistributedCacheTier
 {
     /// <summary>Reads an entry; null when absent, expired, invalidated by a tag, undecodable (counted by the tier) or Redis is unavailable.</summary>
     ValueTask<DistributedCacheHit?> GetAsync(string key, int dataType, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// The first half of <see cref="GetAsync"/>, for the read path, which awaits the reply in its own state machine so
+    /// that an L2 hit suspends once: sends the GET when it can go straight out (circuit closed). When nothing was sent
+    /// (<see cref="L2PendingGet.IsSent"/> false: Redis unavailable, or the breaker must let the call through) the caller
+    /// uses <see cref="GetAsync"/> instead. A sent GET must be awaited and passed to <see cref="EndGetAsync"/>.
+    /// </summary>
+    L2PendingGet BeginGet(string key, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// The second half of <see cref="GetAsync"/>: the reply of a GET sent by <see cref="BeginGet"/>, or the exception its
+    /// await threw. Completes synchronously unless a tag time has to be read from Redis.
+    /// </summary>
+    ValueTask<DistributedCacheHit?> EndGetAsync(RedisReply reply, Exception? failure, int dataType, CancellationToken cancellationToken);
 
     /// <summary>
     /// Writes an entry with its tags. <paramref name="expiration"/> is the overall expiration (the adaptive TTL's
@@ -32,5 +47,20 @@ internal interface IDistributedCacheTier
     ValueTask<bool> RemoveByTagAsync(string tag, long unixMilliseconds, CancellationToken cancellationToken);
 }
 
-/// <summary>An L2 hit: the serialized value, when it expires overall, and its tags and creation time.</summary>
-internal sealed record DistributedCacheHit(ReadOnlyMemory<byte> Payload, DateTimeOffset ExpiresAt, DateTimeOffset CreatedAt, string[] Tags);
+/// <summary>
+/// An L2 hit: the serialized value, when it expires overall, and its tags and creation time; and the cache clock's
+/// readings taken when it was decoded (UTC and timestamp, read together), which the read path reuses instead of
+/// reading the clock again.
+/// </summary>
+internal readonly record struct DistributedCacheHit(
+    ReadOnlyMemory<byte> Payload, DateTimeOffset ExpiresAt, DateTimeOffset CreatedAt, string[] Tags, DateTimeOffset ReadAt, long ReadAtTimestamp);
+
+/// <summary>A GET sent by <see cref="IDistributedCacheTier.BeginGet"/>: the pending reply, when one was sent.</summary>
+internal readonly struct L2PendingGet(ValueTask<RedisReply> reply)
+{
+    /// <summary>Whether a GET was sent (then <see cref="Reply"/> must be awaited); false for default.</summary>
+    public bool IsSent { get; } = true;
+
+    /// <summary>The reply to await (the Redis client's pooled pending command: await it exactly once).</summary>
+    public ValueTask<RedisReply> Reply { get; } = reply;
+}

@@ -9,21 +9,31 @@ internal sealed class LatencyHistogram
     private static readonly double[] Bounds =
         [0.000001, 0.0000025, 0.000005, 0.00001, 0.000025, .. OptimizedCacheMetrics.LatencyBuckets, double.PositiveInfinity];
 
-    private readonly long[] _counts = new long[Bounds.Length];
+    // Striped by thread, as StripedCounters are: concurrent callers timing the same operation land in the same
+    // bucket, and one shared cell would make every core fight over its cache line.
+    private static readonly int Stripes = (int)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)Math.Max(2, Environment.ProcessorCount * 2));
+    private static readonly int StripeLength = Bounds.Length + 8; // + 64 bytes so that neighbouring stripes never share a line
+
+    private readonly long[] _counts = new long[Stripes * StripeLength];
 
     public void Record(double seconds)
     {
         var index = Array.BinarySearch(Bounds, seconds);
-        Interlocked.Increment(ref _counts[index < 0 ? ~index : index]);
+        var stripe = Environment.CurrentManagedThreadId & (Stripes - 1);
+        Interlocked.Increment(ref _counts[(stripe * StripeLength) + (index < 0 ? ~index : index)]);
     }
 
     public OperationLatency Snapshot()
     {
-        var counts = new long[_counts.Length];
+        var counts = new long[Bounds.Length];
         long total = 0;
         for (var i = 0; i < counts.Length; i++)
         {
-            counts[i] = Volatile.Read(ref _counts[i]);
+            for (var stripe = 0; stripe < Stripes; stripe++)
+            {
+                counts[i] += Volatile.Read(ref _counts[(stripe * StripeLength) + i]);
+            }
+
             total += counts[i];
         }
 

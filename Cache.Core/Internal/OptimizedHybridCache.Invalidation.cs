@@ -23,6 +23,9 @@ public sealed partial class OptimizedHybridCache
 
     private readonly Guid _instanceId = Guid.NewGuid();
     private readonly ConcurrentDictionary<string, long> _keyFences = new(StringComparer.Ordinal);
+    // Set (for good) before the first key fence goes up, so that reads skip the dictionary until a key was removed:
+    // its IsEmpty takes every lock of the dictionary when it is empty, on every L2 hit.
+    private volatile bool _hasKeyFences;
     private readonly CancellationTokenSource _invalidationStopping = new();
     private DependencyRuleSet _dependencyRules = null!;
     private InvalidationOutbox _outbox = null!;
@@ -271,6 +274,7 @@ public sealed partial class OptimizedHybridCache
             _keyFences.Clear();
         }
 
+        _hasKeyFences = true;
         _keyFences.AddOrUpdate(key, static (_, next) => next, static (_, existing, next) => Math.Max(existing, next), now);
         _l1.Remove(key, EvictionReason.Removed);
     }
@@ -317,7 +321,7 @@ public sealed partial class OptimizedHybridCache
     /// </summary>
     internal bool IsInvalidatedSince(string key, long since) =>
         since <= Volatile.Read(ref _storeFence)
-        || (!_keyFences.IsEmpty && _keyFences.TryGetValue(key, out var removedAt) && since <= removedAt);
+        || (_hasKeyFences && _keyFences.TryGetValue(key, out var removedAt) && since <= removedAt);
 
     // ---- Redis: apply, publish, queue, replay ----
 

@@ -1,6 +1,8 @@
 using System.Collections.Concurrent;
+using System.Diagnostics.CodeAnalysis;
 using Microsoft.Extensions.Caching.Hybrid;
 using OptimizedCache.Cache.Core.Internal;
+using OptimizedCache.Cache.Core.Redis;
 
 namespace OptimizedCache.Cache.Core;
 
@@ -53,8 +55,9 @@ public sealed partial class OptimizedHybridCache
                 if (!cancellationToken.CanBeCanceled)
                 {
                     // A starter that cannot walk away awaits the run itself: its continuation runs where the run
-                    // ends (no thread-pool hop through the outcome's completion source, which joiners use).
-                    return flight.RunAndWaitAsync(state, factory);
+                    // ends (no thread-pool hop through the completion source that joiners wait on), and an L2 hit
+                    // suspends in that one state machine.
+                    return flight.RunAsync(state, factory, forStarter: true);
                 }
 
                 Start(flight, state, factory, cancellationToken);
@@ -68,11 +71,11 @@ public sealed partial class OptimizedHybridCache
         if (callerToken.CanBeCanceled)
         {
             // the starter may walk away; the work must not depend on its stack
-            ThreadPool.UnsafeQueueUserWorkItem(static s => _ = s.flight.RunAsync(s.state, s.factory), (flight, state, factory), preferLocal: false);
+            ThreadPool.UnsafeQueueUserWorkItem(static s => s.flight.RunInBackground(s.state, s.factory), (flight, state, factory), preferLocal: false);
         }
         else
         {
-            _ = flight.RunAsync(state, factory);
+            flight.RunInBackground(state, factory);
         }
     }
 
@@ -100,61 +103,69 @@ public sealed partial class OptimizedHybridCache
         if (_flights.TryAdd(flightKey, flight))
         {
             Interlocked.Increment(ref _eagerRefreshes);
-            ThreadPool.UnsafeQueueUserWorkItem(static s => _ = s.flight.RunAsync(s.state, s.factory), (flight, state, factory), preferLocal: false);
+            ThreadPool.UnsafeQueueUserWorkItem(static s => s.flight.RunInBackground(s.state, s.factory), (flight, state, factory), preferLocal: false);
         }
     }
 
     /// <summary>
-    /// Steps 4 and 5 of the read path: an L2 hit is deserialized and, unless the flags say not to, fills L1 for
-    /// the local expiration but never beyond the entry's remaining overall lifetime. Only called with an L2 tier.
+    /// Steps 4 and 5 of the read path, once the tier has answered: an L2 hit is deserialized and, unless the flags say
+    /// not to, fills L1 for the local expiration but never beyond the entry's remaining overall lifetime. False (a
+    /// counted miss) when the tier found nothing, when an invalidation overtook the read, or when the value does not
+    /// deserialize. Synchronous: the flight awaits the tier itself (one suspension per read).
     /// </summary>
-    private async ValueTask<(bool Found, T Value, ReadOnlyMemory<byte>? Payload)> TryReadL2Async<T>(
-        string key, int dataType, HybridCacheEntryFlags flags, HybridCacheEntryOptions? options, CancellationToken cancellationToken)
+    private bool TryAcceptL2Hit<T>(
+        string key, int dataType, HybridCacheEntryFlags flags, HybridCacheEntryOptions? options, long readStarted, DistributedCacheHit? found,
+        [MaybeNullWhen(false)] out T value, out ReadOnlyMemory<byte>? payload)
     {
-        var readStarted = _time.GetTimestamp();
-        var hit = await _l2!.GetAsync(key, dataType, cancellationToken).ConfigureAwait(false);
-        if (hit is null)
+        value = default;
+        payload = null;
+        if (found is not { } hit)
         {
             _counters.Increment(dataType, CounterKind.L2Miss);
-            return default;
+            return false;
         }
 
         // An invalidation this instance saw while the read was in flight (a removal or pattern that may have reached
         // Redis after the GET), or a tag time it knows and the tier's copy does not show yet: such a hit is a miss.
-        if (IsInvalidatedSince(key, readStarted)
-            || _tags.IsInvalid(_time.GetTimestamp() - ToTimestampSpan(_time.GetUtcNow() - hit.CreatedAt), hit.Tags))
+        // The tier read the clock (UTC and timestamp together) as it decoded the entry; those readings place the
+        // entry's creation on this clock's timeline and bound its L1 lifetime.
+        var now = hit.ReadAtTimestamp;
+        var createdAt = now - ToTimestampSpan(hit.ReadAt - hit.CreatedAt);
+        if (IsInvalidatedSince(key, readStarted) || _tags.IsInvalid(createdAt, hit.Tags))
         {
             _counters.Increment(dataType, CounterKind.L2Miss);
-            return default;
+            return false;
         }
 
-        T value;
         try
         {
-            value = _serializers.Get<T>().Deserialize(new System.Buffers.ReadOnlySequence<byte>(hit.Payload));
+            value = _serializers.Get<T>().Deserialize(new System.Buffers.ReadOnlySequence<byte>(hit.Payload))!;
         }
         catch (Exception ex)
         {
             _logger.DeserializationFailed(ex, _dataTypes.Names[dataType], typeof(T).Name);
             _counters.Increment(dataType, CounterKind.L2Miss);
-            return default;
+            return false;
         }
 
         _counters.Increment(dataType, CounterKind.L2Hit);
         // mutable types: joined callers deserialize their own copies from the payload (no copy needed for that)
-        ReadOnlyMemory<byte>? payload = ImmutableTypeCache<T>.IsImmutable ? (ReadOnlyMemory<byte>?)null : hit.Payload;
+        payload = ImmutableTypeCache<T>.IsImmutable ? (ReadOnlyMemory<byte>?)null : hit.Payload;
         if ((flags & HybridCacheEntryFlags.DisableLocalCacheWrite) == 0)
         {
-            var now = _time.GetTimestamp();
-            var remaining = hit.ExpiresAt - _time.GetUtcNow();
+            var remaining = hit.ExpiresAt - hit.ReadAt;
             var local = LocalExpiration(options);
             var lifetime = ToTimestampSpan(remaining < local ? remaining : local);
             if (lifetime > 0)
             {
-                var createdAt = now - ToTimestampSpan(_time.GetUtcNow() - hit.CreatedAt);
                 var expiresAt = now + lifetime;
                 var refreshAt = _options.EagerRefreshThreshold >= 1 ? long.MaxValue : now + (long)(lifetime * _options.EagerRefreshThreshold);
-                var weight = hit.Payload.Length + EntryOverheadBytes + (key.Length * 2L) + hit.Tags.Sum(t => 48L + (t.Length * 2L));
+                var weight = hit.Payload.Length + EntryOverheadBytes + (key.Length * 2L);
+                foreach (var tag in hit.Tags)
+                {
+                    weight += 48L + (tag.Length * 2L);
+                }
+
                 var entry = new L1Entry(
                     key, typeof(T), payload is null ? value : null, payload?.ToArray(), weight,
                     new EntryTimes(createdAt, expiresAt, refreshAt, expiresAt + ToTimestampSpan(_options.FailSafeMaxStaleness)), hit.Tags, dataType);
@@ -163,7 +174,7 @@ public sealed partial class OptimizedHybridCache
             }
         }
 
-        return (true, value, payload);
+        return true;
     }
 
     private readonly record struct FlightKey(string Key, HybridCacheEntryFlags Flags);
@@ -179,19 +190,28 @@ public sealed partial class OptimizedHybridCache
         private readonly HybridCacheEntryOptions? _options;
         private readonly long _createdAt;
         private readonly bool _isRefresh;
-        private readonly TaskCompletionSource<Outcome> _outcome = new(TaskCreationOptions.RunContinuationsAsynchronously);
         // Only a flight whose starter can walk away can ever be cancelled (every caller must leave, and an uncancellable
         // starter or a refresh never does): the others have no token source, so the L2 read and the factory get
         // CancellationToken.None and the Redis command registers no cancellation callback.
         private readonly CancellationTokenSource? _cancellation;
+
+        // Guarded by the flight's lock. The outcome is kept once known, so a caller that joins after the flight ended
+        // (it found the flight in the map just before it left) still gets it. The completion source exists only once
+        // someone has to wait: an uncancellable starter that runs the flight itself needs none.
+        private TaskCompletionSource<Outcome>? _waiters;
+        private Outcome _outcome;
+        private bool _finished;
         private int _callers;
 
-        /// <summary>A flight's result: the value, and for mutable types the payload each caller deserializes.</summary>
+        /// <summary>A flight's result: the value, and for mutable types the payload each caller deserializes; or its failure.</summary>
         /// <remarks>
         /// <paramref name="ValueIsPrivate"/>: the value was made for this flight and nobody else holds it (an L2 read
         /// deserialized it), so the first caller may take it instead of deserializing another copy.
         /// </remarks>
-        private readonly record struct Outcome(T Value, ReadOnlyMemory<byte>? Payload, bool ValueIsPrivate = false);
+        private readonly record struct Outcome(T Value, ReadOnlyMemory<byte>? Payload, bool ValueIsPrivate = false, Exception? Error = null)
+        {
+            public static Outcome Failed(Exception error) => new(default!, null, Error: error);
+        }
 
         private int _privateValueTaken;
 
@@ -225,31 +245,24 @@ public sealed partial class OptimizedHybridCache
             }
         }
 
+        /// <summary>The flight's outcome for a caller that joined it, or a starter that let it run in the background.</summary>
         public ValueTask<T> WaitAsync(CancellationToken cancellationToken)
         {
-            var task = _outcome.Task;
-            if (task.IsCompletedSuccessfully)
+            Task<Outcome> task;
+            lock (this)
             {
-                return new ValueTask<T>(Resolve(task.Result));
+                if (_finished)
+                {
+                    return _outcome.Error is { } error ? ValueTask.FromException<T>(error) : new ValueTask<T>(Resolve(_outcome));
+                }
+
+                task = (_waiters ??= new TaskCompletionSource<Outcome>(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
             }
 
             return cancellationToken.CanBeCanceled ? WaitCancellableAsync(task, cancellationToken) : WaitUncancellableAsync(task);
         }
 
         private async ValueTask<T> WaitUncancellableAsync(Task<Outcome> task) => Resolve(await task.ConfigureAwait(false));
-
-        /// <summary>Runs the flight and returns its outcome to the starter (which has no cancellation token).</summary>
-        public ValueTask<T> RunAndWaitAsync<TState>(TState state, Func<TState, CancellationToken, ValueTask<T>> factory)
-        {
-            var run = RunAsync(state, factory);
-            return run.IsCompleted ? WaitAsync(CancellationToken.None) : AwaitRunAsync(run);
-        }
-
-        private async ValueTask<T> AwaitRunAsync(Task run)
-        {
-            await run.ConfigureAwait(false);
-            return await WaitAsync(CancellationToken.None).ConfigureAwait(false); // completed by the run: no wait
-        }
 
         private async ValueTask<T> WaitCancellableAsync(Task<Outcome> task, CancellationToken cancellationToken)
         {
@@ -271,7 +284,7 @@ public sealed partial class OptimizedHybridCache
         {
             lock (this)
             {
-                if (--_callers == 0 && !_isRefresh && !_outcome.Task.IsCompleted)
+                if (--_callers == 0 && !_isRefresh && !_finished)
                 {
                     _cancellation?.Cancel();
                 }
@@ -290,74 +303,210 @@ public sealed partial class OptimizedHybridCache
             return outcome.Value;
         }
 
-        public async Task RunAsync<TState>(TState state, Func<TState, CancellationToken, ValueTask<T>> factory)
+        /// <summary>Runs the flight for a starter that does not wait for it (a cancellable starter, a refresh).</summary>
+        public void RunInBackground<TState>(TState state, Func<TState, CancellationToken, ValueTask<T>> factory)
         {
-            var cache = _cache;
-            var flags = _key.Flags;
-            var started = cache._time.GetTimestamp();
-            var tier = "origin";
+            // never throws and its value is not wanted: the outcome reaches the callers through the flight
+            var run = RunAsync(state, factory, forStarter: false);
+            if (run.IsCompleted)
+            {
+                _ = run.GetAwaiter().GetResult();
+            }
+        }
+
+        /// <summary>
+        /// The flight's work: the L2 read, then the origin. Its outcome (value, stale value or exception) reaches every
+        /// joined caller. With <paramref name="forStarter"/> (an uncancellable starter that awaits the run itself) it
+        /// also returns that caller's value or throws the flight's exception; otherwise it returns default and never
+        /// throws.
+        /// </summary>
+        public ValueTask<T> RunAsync<TState>(TState state, Func<TState, CancellationToken, ValueTask<T>> factory, bool forStarter)
+        {
+            // an uncancellable starter runs this at once, on its own thread: the time it asked is when the run started
+            var started = forStarter ? _createdAt : _cache._time.GetTimestamp();
+
+            // Steps 4-5 (L2 read, then L1 fill) belong to the L2 tier; with no L2 there is nothing to read.
+            return _cache._l2 is not null && (_key.Flags & HybridCacheEntryFlags.DisableDistributedCacheRead) == 0
+                ? ReadL2Async(state, factory, forStarter, started)
+                : ProduceAsync(state, factory, forStarter, started);
+        }
+
+        // The L2 read. On a hit this is the only state machine that suspends: the tier's GET is awaited here, and the
+        // rest (decode, tag check, deserialize, L1 fill) runs synchronously. A miss goes on to the origin.
+        private async ValueTask<T> ReadL2Async<TState>(TState state, Func<TState, CancellationToken, ValueTask<T>> factory, bool forStarter, long started)
+        {
+            var tier = _cache._l2!;
+            ValueTask<DistributedCacheHit?> decoded;
             try
             {
-                // Steps 4-5 (L2 read, then L1 fill) belong to the L2 tier; with no L2 there is nothing to read.
-                if (cache._l2 is not null && (flags & HybridCacheEntryFlags.DisableDistributedCacheRead) == 0
-                    && await cache.TryReadL2Async<T>(_key.Key, _dataType, flags, _options, Token).ConfigureAwait(false) is { Found: true } fromL2)
+                var pending = tier.BeginGet(_key.Key, Token);
+                if (pending.IsSent)
                 {
-                    tier = "l2";
-                    Complete(new Outcome(fromL2.Value, fromL2.Payload, ValueIsPrivate: true));
-                    return;
-                }
-
-                // Step 6: the factory (origin), unless the caller asked for cached data only.
-                if ((flags & HybridCacheEntryFlags.DisableUnderlyingData) != 0)
-                {
-                    tier = "none";
-                    Complete(new Outcome(default!, null));
-                    return;
-                }
-
-                T value;
-                try
-                {
-                    value = await factory(state, Token).ConfigureAwait(false);
-                    cache.CountFactoryCall(_dataType, success: true);
-                }
-                catch (Exception ex)
-                {
-                    cache.CountFactoryCall(_dataType, success: false);
-                    if (!_isRefresh && cache.TryGetStale<T>(_key.Key, flags, out var stale))
+                    RedisReply reply = default;
+                    Exception? failure = null;
+                    try
                     {
-                        cache.CountStaleServed(_dataType);
-                        cache._logger.FactoryFailedStaleServed(ex, cache._dataTypes.Names[_dataType]);
-                        Complete(new Outcome(stale, null));
-                        return;
+                        reply = await pending.Reply.ConfigureAwait(false);
+                    }
+                    catch (Exception ex)
+                    {
+                        failure = ex; // the tier reports it to the breaker and counts it
                     }
 
-                    if (_isRefresh)
-                    {
-                        cache._logger.EagerRefreshFailed(ex, cache._dataTypes.Names[_dataType]);
-                    }
-
-                    Fail(ex);
-                    return;
+                    decoded = tier.EndGetAsync(reply, failure, _dataType, Token);
                 }
-
-                var payload = cache.Store(_key.Key, value, flags, _options, _tags, _createdAt, _dataType, overwrite: false, out var l2Write);
-                Complete(new Outcome(value, payload is null ? (ReadOnlyMemory<byte>?)null : payload));
-                if (!l2Write.IsCompletedSuccessfully)
+                else
                 {
-                    // callers have their value: the L2 write finishes on its own (it never throws for Redis trouble)
-                    _ = ObserveAsync(l2Write);
+                    decoded = tier.GetAsync(_key.Key, _dataType, Token);
                 }
             }
             catch (Exception ex)
             {
-                Fail(ex);
+                return Fail(ex, forStarter, started);
             }
-            finally
+
+            if (!decoded.IsCompletedSuccessfully)
             {
-                // (the token source has no timer, so it is left to the GC: a late caller may still cancel it)
-                cache.RecordDuration(tier == "l2" ? Operation.GetL2 : Operation.GetOrigin, started);
+                // a tag time read from Redis, the breaker's gate, or a failure: finished elsewhere, so that this state
+                // machine does not carry an awaiter of the (large) hit
+                return await AfterDecodeAsync(decoded, state, factory, forStarter, started).ConfigureAwait(false);
             }
+
+            return TryAccept(decoded.Result, forStarter, started, out var result) ? result : await ProduceAsync(state, factory, forStarter, started).ConfigureAwait(false);
+        }
+
+        private async ValueTask<T> AfterDecodeAsync<TState>(
+            ValueTask<DistributedCacheHit?> decoded, TState state, Func<TState, CancellationToken, ValueTask<T>> factory, bool forStarter, long started)
+        {
+            DistributedCacheHit? hit;
+            try
+            {
+                hit = await decoded.ConfigureAwait(false);
+            }
+            catch (Exception ex)
+            {
+                return Fail(ex, forStarter, started);
+            }
+
+            return TryAccept(hit, forStarter, started, out var result) ? result : await ProduceAsync(state, factory, forStarter, started).ConfigureAwait(false);
+        }
+
+        // What the tier answered: a hit completes the flight (true); a miss goes on to the origin (false).
+        private bool TryAccept(DistributedCacheHit? hit, bool forStarter, long started, out T result)
+        {
+            T? value;
+            ReadOnlyMemory<byte>? payload;
+            try
+            {
+                if (!_cache.TryAcceptL2Hit(_key.Key, _dataType, _key.Flags, _options, started, hit, out value, out payload))
+                {
+                    result = default!;
+                    return false;
+                }
+            }
+            catch (Exception ex)
+            {
+                result = Fail(ex, forStarter, started);
+                return true;
+            }
+
+            _cache.RecordDuration(Operation.GetL2, started);
+            result = Complete(new Outcome(value!, payload, ValueIsPrivate: true), forStarter);
+            return true;
+        }
+
+        // The L2 read failed in a way the tier does not absorb (the flight's cancellation, a fault in this code).
+        private T Fail(Exception exception, bool forStarter, long started)
+        {
+            _cache.RecordDuration(Operation.GetOrigin, started);
+            return Complete(Outcome.Failed(exception), forStarter);
+        }
+
+        // Step 6: the factory (origin), unless the caller asked for cached data only; a stale value when it fails and
+        // fail-safe has one.
+        private async ValueTask<T> ProduceAsync<TState>(TState state, Func<TState, CancellationToken, ValueTask<T>> factory, bool forStarter, long started)
+        {
+            var cache = _cache;
+            var flags = _key.Flags;
+            var l2Write = default(ValueTask);
+            Outcome outcome;
+            try
+            {
+                if ((flags & HybridCacheEntryFlags.DisableUnderlyingData) != 0)
+                {
+                    outcome = new Outcome(default!, null);
+                }
+                else
+                {
+                    T value;
+                    Exception? failed = null;
+                    try
+                    {
+                        value = await factory(state, Token).ConfigureAwait(false);
+                        cache.CountFactoryCall(_dataType, success: true);
+                    }
+                    catch (Exception ex)
+                    {
+                        cache.CountFactoryCall(_dataType, success: false);
+                        value = default!;
+                        failed = ex;
+                    }
+
+                    if (failed is null)
+                    {
+                        var payload = cache.Store(_key.Key, value, flags, _options, _tags, _createdAt, _dataType, overwrite: false, out l2Write);
+                        outcome = new Outcome(value, payload is null ? (ReadOnlyMemory<byte>?)null : payload);
+                    }
+                    else if (!_isRefresh && cache.TryGetStale<T>(_key.Key, flags, out var stale))
+                    {
+                        cache.CountStaleServed(_dataType);
+                        cache._logger.FactoryFailedStaleServed(failed, cache._dataTypes.Names[_dataType]);
+                        outcome = new Outcome(stale, null);
+                    }
+                    else
+                    {
+                        if (_isRefresh)
+                        {
+                            cache._logger.EagerRefreshFailed(failed, cache._dataTypes.Names[_dataType]);
+                        }
+
+                        outcome = Outcome.Failed(failed);
+                    }
+                }
+            }
+            catch (Exception ex)
+            {
+                outcome = Outcome.Failed(ex);
+            }
+
+            // (the token source has no timer, so it is left to the GC: a late caller may still cancel it)
+            cache.RecordDuration(Operation.GetOrigin, started);
+            var result = Complete(outcome, forStarter);
+            if (!l2Write.IsCompletedSuccessfully)
+            {
+                // callers have their value: the L2 write finishes on its own (it never throws for Redis trouble)
+                _ = ObserveAsync(l2Write);
+            }
+
+            return result;
+        }
+
+        // Publishes the outcome to every joined caller, then gives the starter that ran the flight its own value
+        // (or the flight's exception); a background run gets default.
+        private T Complete(Outcome outcome, bool forStarter)
+        {
+            Finish(outcome);
+            if (!forStarter)
+            {
+                return default!;
+            }
+
+            if (outcome.Error is { } error)
+            {
+                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(error);
+            }
+
+            return Resolve(outcome);
         }
 
         private static async Task ObserveAsync(ValueTask write)
@@ -372,19 +521,31 @@ public sealed partial class OptimizedHybridCache
             }
         }
 
-        private void Complete(Outcome outcome)
+        private void Finish(Outcome outcome)
         {
             // leave the map first: a caller arriving now either finds L1 filled or starts afresh
             _cache._flights.TryRemove(new KeyValuePair<FlightKey, Flight>(_key, this));
-            _outcome.TrySetResult(outcome);
-        }
-
-        private void Fail(Exception exception)
-        {
-            _cache._flights.TryRemove(new KeyValuePair<FlightKey, Flight>(_key, this));
-            if (_outcome.TrySetException(exception) && _isRefresh)
+            TaskCompletionSource<Outcome>? waiters;
+            lock (this)
             {
-                _ = _outcome.Task.Exception; // nobody awaits a refresh: observe it here
+                _outcome = outcome;
+                _finished = true;
+                waiters = _waiters;
+            }
+
+            if (waiters is null)
+            {
+                return;
+            }
+
+            if (outcome.Error is { } error)
+            {
+                waiters.TrySetException(error);
+                _ = waiters.Task.Exception; // observed here: joiners that cancelled, or a refresh nobody awaits, never read it
+            }
+            else
+            {
+                waiters.TrySetResult(outcome);
             }
         }
     }

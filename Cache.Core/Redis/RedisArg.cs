@@ -64,10 +64,17 @@ public readonly struct RedisArg
     /// <param name="value">The bytes.</param>
     public static RedisArg FromByteArray(byte[] value) => value;
 
+    /// <summary>
+    /// A string sent as the UTF-8 bytes <paramref name="prefix"/> followed by <paramref name="text"/>'s UTF-8, as one
+    /// argument: a prefixed key without building the concatenated string.
+    /// </summary>
+    internal static RedisArg Prefixed(ReadOnlyMemory<byte> prefix, string text) => new(RedisArgKind.PrefixedString, text, prefix, 0);
+
     /// <summary>The argument's kind and size (never its content, which may be personal data).</summary>
     public override string ToString() => Kind switch
     {
         RedisArgKind.String => $"string ({_string!.Length} chars)",
+        RedisArgKind.PrefixedString => $"string ({_bytes.Length} bytes + {_string!.Length} chars)",
         RedisArgKind.Integer => _integer.ToString(CultureInfo.InvariantCulture),
         _ => $"bytes ({_bytes.Length})",
     };
@@ -79,4 +86,7 @@ internal enum RedisArgKind : byte
     String,
     Integer,
     Bytes,
+
+    /// <summary>UTF-8 bytes (<see cref="RedisArg.Bytes"/>) then a string (<see cref="RedisArg.String"/>), sent as one bulk string.</summary>
+    PrefixedString,
 }

@@ -25,9 +25,22 @@ public sealed partial class RedisClient
     public async Task<byte[]?> GetAsync(string key, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(key);
-        var reply = await SendAsync(RedisCommands.Get, [key], cancellationToken).ConfigureAwait(false);
-        return reply.ThrowIfError("GET").AsBytes();
+        return ReadGetReply(await SendAsync(RedisCommands.Get, [key], cancellationToken).ConfigureAwait(false));
     }
+
+    /// <summary>
+    /// GET as the pooled pending reply, with no state machine of its own: for a caller on a hot path that awaits the
+    /// reply in its own state machine and reads it with <see cref="ReadGetReply"/>. Throws at once, as
+    /// <see cref="SendAsync"/> does, when there is no live connection or too many commands wait.
+    /// </summary>
+    /// <param name="keyPrefix">UTF-8 bytes sent in front of <paramref name="key"/> as part of the same key (empty for none).</param>
+    /// <param name="key">The key (after the prefix).</param>
+    /// <param name="cancellationToken">Cancels the wait.</param>
+    internal ValueTask<RedisReply> SendGetAsync(ReadOnlyMemory<byte> keyPrefix, string key, CancellationToken cancellationToken) =>
+        SendAsync(RedisCommands.Get, [RedisArg.Prefixed(keyPrefix, key)], cancellationToken);
+
+    /// <summary>The value of a GET reply, as <see cref="GetAsync"/> returns it (an error reply throws <see cref="RedisServerException"/>).</summary>
+    internal static byte[]? ReadGetReply(RedisReply reply) => reply.ThrowIfError("GET").AsBytes();
 
     /// <summary>GET, decoded as UTF-8; null when the key does not exist.</summary>
     /// <param name="key">The key.</param>

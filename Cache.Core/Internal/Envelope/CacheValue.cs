@@ -135,8 +135,12 @@ internal static class CacheValue
     /// Where the stored payload lies in <paramref name="data"/> when the result is <see cref="EnvelopeReadResult.Ok"/>
     /// (useful to slice a <see cref="ReadOnlyMemory{T}"/> that outlives the call); otherwise an empty range.
     /// </param>
+    /// <param name="knownDataType">
+    /// The data type the reader expects (its key's): when the envelope's data type is the same text, this string is
+    /// used instead of decoding another copy. Null decodes it as is.
+    /// </param>
     /// <returns>Whether the envelope was readable, and if not, why.</returns>
-    public static EnvelopeReadResult TryRead(ReadOnlySpan<byte> data, out CacheEnvelopeHeader header, out Range payload)
+    public static EnvelopeReadResult TryRead(ReadOnlySpan<byte> data, out CacheEnvelopeHeader header, out Range payload, string? knownDataType = null)
     {
         header = default;
         payload = default;
@@ -168,7 +172,13 @@ internal static class CacheValue
             return EnvelopeReadResult.Corrupt;
         }
 
-        if (!TryDecodeUtf8(data.Slice(offset, dataTypeLength), out var dataType))
+        var dataTypeBytes = data.Slice(offset, dataTypeLength);
+        string dataType;
+        if (knownDataType is not null && Ascii.Equals(dataTypeBytes, knownDataType))
+        {
+            dataType = knownDataType;
+        }
+        else if (!TryDecodeUtf8(dataTypeBytes, out dataType))
         {
             return EnvelopeReadResult.Corrupt;
         }

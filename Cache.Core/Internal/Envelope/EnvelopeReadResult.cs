@@ -1,6 +1,6 @@
 namespace OptimizedCache.Cache.Core.Internal;
 
-/// <summary>The outcome of <see cref="CacheValue.TryRead(ReadOnlySpan{byte}, out CacheEnvelopeHeader, out Range)"/>.</summary>
+/// <summary>The outcome of <see cref="CacheValue.TryRead(ReadOnlySpan{byte}, out CacheEnvelopeHeader, out Range, string)"/>.</summary>
 /// <remarks>Every value other than <see cref="Ok"/> is a cache miss for the caller, counted by its reason.</remarks>
 internal enum EnvelopeReadResult
 {

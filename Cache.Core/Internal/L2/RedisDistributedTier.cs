@@ -3,6 +3,7 @@ using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Caching.Hybrid;
 using Microsoft.Extensions.Logging;
 using OptimizedCache.Cache.Core.Internal.Invalidation;
+using OptimizedCache.Cache.Core.Redis;
 
 namespace OptimizedCache.Cache.Core.Internal;
 
@@ -40,6 +41,7 @@ internal sealed class RedisDistributedTier : IDistributedCacheTier, IAsyncDispos
 
     private readonly ResilientRedis _redis;
     private readonly string _keyPrefix;
+    private readonly byte[] _keyPrefixBytes; // UTF-8 of "{prefix}:", sent in front of a key without concatenating
     private readonly string[] _dataTypeNames;
     private readonly AdaptiveTtlCalculator _ttl;
     private readonly AdaptiveCompressionPolicy _compression;
@@ -79,6 +81,7 @@ internal sealed class RedisDistributedTier : IDistributedCacheTier, IAsyncDispos
     {
         _redis = redis;
         _keyPrefix = options.KeyPrefix;
+        _keyPrefixBytes = System.Text.Encoding.UTF8.GetBytes(options.KeyPrefix + ":");
         _dataTypeNames = dataTypes.Names;
         _ttl = new AdaptiveTtlCalculator(
             new AdaptiveTtlOptions
@@ -134,16 +137,55 @@ internal sealed class RedisDistributedTier : IDistributedCacheTier, IAsyncDispos
     public string RedisKey(string key) => string.Concat(_keyPrefix, ":", key);
 
     /// <inheritdoc />
-    public async ValueTask<DistributedCacheHit?> GetAsync(string key, int dataType, CancellationToken cancellationToken)
+    public L2PendingGet BeginGet(string key, CancellationToken cancellationToken)
     {
-        _ttl.RecordAccess(key);
-        var read = await _redis.GetAsync(RedisKey(key), cancellationToken).ConfigureAwait(false);
-        if (!read.Ok || read.Value is not { } bytes)
+        if (_redis.StartGet(_keyPrefixBytes, key, cancellationToken, out var reply) != ResilientRedis.GetStart.Sent)
         {
-            return null;
+            return default; // the caller reads through GetAsync (unavailable, or the breaker's gate)
         }
 
-        var status = CacheValue.TryRead(bytes, out var header, out Range range);
+        _ttl.RecordAccess(key);
+        return new L2PendingGet(reply);
+    }
+
+    /// <inheritdoc />
+    public ValueTask<DistributedCacheHit?> EndGetAsync(RedisReply reply, Exception? failure, int dataType, CancellationToken cancellationToken) =>
+        DecodeAsync(_redis.EndGet(reply, failure, cancellationToken), dataType, cancellationToken);
+
+    /// <inheritdoc />
+    public async ValueTask<DistributedCacheHit?> GetAsync(string key, int dataType, CancellationToken cancellationToken)
+    {
+        var pending = BeginGet(key, cancellationToken);
+        if (pending.IsSent)
+        {
+            RedisReply reply = default;
+            Exception? failure = null;
+            try
+            {
+                reply = await pending.Reply.ConfigureAwait(false);
+            }
+            catch (Exception ex)
+            {
+                failure = ex;
+            }
+
+            return await EndGetAsync(reply, failure, dataType, cancellationToken).ConfigureAwait(false);
+        }
+
+        _ttl.RecordAccess(key);
+        var read = await _redis.GetAsync(RedisKey(key), cancellationToken).ConfigureAwait(false);
+        return await DecodeAsync(read, dataType, cancellationToken).ConfigureAwait(false);
+    }
+
+    // The envelope, expiry, codec and tag checks of a read. Synchronous unless a tag time has to be read from Redis.
+    private ValueTask<DistributedCacheHit?> DecodeAsync(L2Result<byte[]?> read, int dataType, CancellationToken cancellationToken)
+    {
+        if (!read.Ok || read.Value is not { } bytes)
+        {
+            return default;
+        }
+
+        var status = CacheValue.TryRead(bytes, out var header, out Range range, _dataTypeNames[dataType]);
         if (status != EnvelopeReadResult.Ok)
         {
             Unreadable(dataType, status switch
@@ -152,13 +194,13 @@ internal sealed class RedisDistributedTier : IDistributedCacheTier, IAsyncDispos
                 EnvelopeReadResult.UnknownCodec => "unknown_codec",
                 _ => "corrupt",
             });
-            return null;
+            return default;
         }
 
-        var nowMs = _time.GetUtcNow().ToUnixTimeMilliseconds();
-        if (header.IsExpiredAt(nowMs))
+        var readAt = _time.GetUtcNow();
+        if (header.IsExpiredAt(readAt.ToUnixTimeMilliseconds()))
         {
-            return null; // Redis would have dropped it by now on a clock that agrees; an ordinary miss
+            return default; // Redis would have dropped it by now on a clock that agrees; an ordinary miss
         }
 
         ReadOnlyMemory<byte> payload;
@@ -178,24 +220,40 @@ internal sealed class RedisDistributedTier : IDistributedCacheTier, IAsyncDispos
                     DecompressionStatus.TooLarge => "too_large",
                     _ => "decompression_failed",
                 });
-                return null;
+                return default;
             }
 
             payload = writer.WrittenMemory;
         }
 
-        if (await TagTimes.IsInvalidatedAsync(header.Tags, header.CreatedAtUnixMilliseconds, cancellationToken).ConfigureAwait(false))
+        var readAtTimestamp = _time.GetTimestamp();
+        var tagged = TagTimes.IsInvalidatedAsync(header.Tags, header.CreatedAtUnixMilliseconds, readAtTimestamp, cancellationToken);
+        if (!tagged.IsCompletedSuccessfully)
+        {
+            return AfterTagTimesAsync(tagged, header, payload);
+        }
+
+        return tagged.Result ? default : new ValueTask<DistributedCacheHit?>(Hit(header, payload, readAt, readAtTimestamp));
+    }
+
+    // Tag times had to be read from Redis: the clocks are read again for the hit, after that round trip.
+    private async ValueTask<DistributedCacheHit?> AfterTagTimesAsync(ValueTask<bool> tagged, CacheEnvelopeHeader header, ReadOnlyMemory<byte> payload)
+    {
+        if (await tagged.ConfigureAwait(false))
         {
             return null;
         }
 
-        var tags = header.Tags as string[] ?? [.. header.Tags];
-        return new DistributedCacheHit(
-            payload,
-            DateTimeOffset.FromUnixTimeMilliseconds(header.ExpiresAtUnixMilliseconds),
-            DateTimeOffset.FromUnixTimeMilliseconds(header.CreatedAtUnixMilliseconds),
-            tags);
+        return Hit(header, payload, _time.GetUtcNow(), _time.GetTimestamp());
     }
+
+    private static DistributedCacheHit Hit(in CacheEnvelopeHeader header, ReadOnlyMemory<byte> payload, DateTimeOffset readAt, long readAtTimestamp) => new(
+        payload,
+        DateTimeOffset.FromUnixTimeMilliseconds(header.ExpiresAtUnixMilliseconds),
+        DateTimeOffset.FromUnixTimeMilliseconds(header.CreatedAtUnixMilliseconds),
+        header.Tags as string[] ?? [.. header.Tags],
+        readAt,
+        readAtTimestamp);
 
     /// <inheritdoc />
     public async ValueTask SetAsync(

@@ -277,6 +277,85 @@ internal sealed class ResilientRedis : IAsyncDisposable
     public ValueTask<L2Result<byte[]?>> GetAsync(string key, CancellationToken cancellationToken) =>
         ExecuteAsync(Operations.Get, key, static (c, k, t) => c.GetAsync(k, t), cancellationToken);
 
+    /// <summary>
+    /// Starts a GET for a caller on the hot path that awaits the reply in its own state machine, so that an L2 read
+    /// suspends once rather than once per layer. With the circuit closed the command is sent at once and
+    /// <paramref name="reply"/> is the client's pooled pending reply (faulted when sending failed): the caller must
+    /// await it, catching its exception, and hand the result to <see cref="EndGet"/>, which reports the outcome to the
+    /// breaker and counts a failure exactly as <see cref="GetAsync"/> does. When the call has to pass the breaker's gate
+    /// (half-open, or open past its break) the answer is <see cref="GetStart.Gated"/> and nothing is sent: use
+    /// <see cref="GetAsync"/>.
+    /// </summary>
+    /// <param name="keyPrefix">UTF-8 bytes of the key's first part (sent with <paramref name="key"/> as one key, not concatenated here).</param>
+    /// <param name="key">The rest of the key.</param>
+    /// <param name="cancellationToken">The caller's cancellation (registered on the command).</param>
+    /// <param name="reply">The pending reply when <see cref="GetStart.Sent"/>; otherwise default.</param>
+    public GetStart StartGet(ReadOnlyMemory<byte> keyPrefix, string key, CancellationToken cancellationToken, out ValueTask<RedisReply> reply)
+    {
+        reply = default;
+        var client = _client;
+        if (client is null || IsOpenNow())
+        {
+            return GetStart.Unavailable;
+        }
+
+        if (!_closed)
+        {
+            return GetStart.Gated;
+        }
+
+        try
+        {
+            reply = client.SendGetAsync(keyPrefix, key, cancellationToken);
+        }
+        catch (Exception ex)
+        {
+            reply = ValueTask.FromException<RedisReply>(ex); // not connected, or too many commands wait
+        }
+
+        return GetStart.Sent;
+    }
+
+    /// <summary>
+    /// Ends a GET started by <see cref="StartGet"/>: the reply, or the exception its await threw. The outcome goes to
+    /// the breaker (which opens on outages) and a failure is counted and logged; only the caller's own cancellation throws.
+    /// </summary>
+    public L2Result<byte[]?> EndGet(RedisReply reply, Exception? failure, CancellationToken cancellationToken)
+    {
+        Outcome<byte[]?> outcome;
+        if (failure is not null)
+        {
+            outcome = Outcome.FromException<byte[]?>(failure);
+        }
+        else
+        {
+            try
+            {
+                outcome = Outcome.FromResult<byte[]?>(RedisClient.ReadGetReply(reply));
+            }
+            catch (Exception ex)
+            {
+                outcome = Outcome.FromException<byte[]?>(ex); // an error reply (WRONGTYPE, NOPERM): not an outage
+            }
+        }
+
+        Report(outcome, cancellationToken);
+        return Finish(Operations.Get, outcome, cancellationToken);
+    }
+
+    /// <summary>What <see cref="StartGet"/> did.</summary>
+    public enum GetStart
+    {
+        /// <summary>Not connected yet, or the circuit is open: the read is a miss.</summary>
+        Unavailable,
+
+        /// <summary>Sent: await the reply, then call <see cref="EndGet"/>.</summary>
+        Sent,
+
+        /// <summary>The breaker must let the call through first: use <see cref="GetAsync"/>.</summary>
+        Gated,
+    }
+
     /// <summary>MGET: one value per key, null where absent.</summary>
     public ValueTask<L2Result<byte[]?[]>> MGetAsync(IReadOnlyList<string> keys, CancellationToken cancellationToken) =>
         ExecuteAsync(Operations.MultiGet, keys, static (c, k, t) => c.MGetAsync(k, t), cancellationToken);
@@ -526,21 +605,43 @@ internal sealed class ResilientRedis : IAsyncDisposable
             outcome = Outcome.FromException<T>(ex);
         }
 
-        if (!(outcome.Exception is OperationCanceledException && cancellationToken.IsCancellationRequested))
+        Report(outcome, cancellationToken);
+        return Finish(operation, outcome, cancellationToken);
+    }
+
+    // Hands the outcome of a call made with the circuit closed to the breaker, through the pipeline with a callback
+    // that has already completed (so the pipeline completes synchronously). Its result, a refusal if the circuit
+    // opened meanwhile, is not needed. The caller's own cancellation says nothing about Redis and is not reported.
+    private void Report<T>(Outcome<T> outcome, CancellationToken cancellationToken)
+    {
+        if (outcome.Exception is OperationCanceledException && cancellationToken.IsCancellationRequested)
         {
-            var context = ResilienceContextPool.Shared.Get(CancellationToken.None);
-            try
-            {
-                // completes synchronously; its result (a refusal if the circuit opened meanwhile) is not needed
-                await _pipeline.ExecuteOutcomeAsync(static (_, recorded) => ValueTask.FromResult(recorded), context, outcome).ConfigureAwait(false);
-            }
-            finally
-            {
-                ResilienceContextPool.Shared.Return(context);
-            }
+            return;
         }
 
-        return Finish(operation, outcome, cancellationToken);
+        var context = ResilienceContextPool.Shared.Get(CancellationToken.None);
+        var recorded = _pipeline.ExecuteOutcomeAsync(static (_, o) => ValueTask.FromResult(o), context, outcome);
+        if (recorded.IsCompleted)
+        {
+            _ = recorded.GetAwaiter().GetResult();
+            ResilienceContextPool.Shared.Return(context);
+        }
+        else
+        {
+            _ = ReturnWhenRecordedAsync(recorded, context);
+        }
+    }
+
+    private static async Task ReturnWhenRecordedAsync<T>(ValueTask<Outcome<T>> recorded, ResilienceContext context)
+    {
+        try
+        {
+            await recorded.ConfigureAwait(false);
+        }
+        finally
+        {
+            ResilienceContextPool.Shared.Return(context);
+        }
     }
 
     private async ValueTask<L2Result<T>> ExecuteGatedAsync<TState, T>(

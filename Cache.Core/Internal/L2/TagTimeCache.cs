@@ -24,30 +24,34 @@ internal sealed class TagTimeCache(ResilientRedis redis, string keyPrefix, TimeS
     /// <summary>
     /// Whether an entry created at <paramref name="createdAtUnixMs"/> with <paramref name="tags"/> was invalidated
     /// (by one of its tags, or by <c>*</c>). Times older than the refresh interval are read again from Redis in one
-    /// MGET; when Redis cannot answer, the entry counts as invalidated: it cannot be vouched for.
+    /// MGET; when Redis cannot answer, the entry counts as invalidated: it cannot be vouched for. Completes
+    /// synchronously when every time needed is fresh (the common case).
     /// </summary>
-    public async ValueTask<bool> IsInvalidatedAsync(IReadOnlyList<string> tags, long createdAtUnixMs, CancellationToken cancellationToken)
+    /// <param name="tags">The entry's tags.</param>
+    /// <param name="createdAtUnixMs">When the entry was created.</param>
+    /// <param name="now">The current <see cref="TimeProvider.GetTimestamp"/> of the cache's clock (the caller has just read it).</param>
+    /// <param name="cancellationToken">The caller's cancellation.</param>
+    public ValueTask<bool> IsInvalidatedAsync(IReadOnlyList<string> tags, long createdAtUnixMs, long now, CancellationToken cancellationToken)
     {
-        var now = time.GetTimestamp();
         List<string>? stale = null;
         if (Check(TagInvalidationTable.Wildcard, createdAtUnixMs, now, ref stale))
         {
-            return true;
+            return new ValueTask<bool>(true);
         }
 
         for (var i = 0; i < tags.Count; i++)
         {
             if (Check(tags[i], createdAtUnixMs, now, ref stale))
             {
-                return true;
+                return new ValueTask<bool>(true);
             }
         }
 
-        if (stale is null)
-        {
-            return false;
-        }
+        return stale is null ? new ValueTask<bool>(false) : FetchAsync(stale, createdAtUnixMs, cancellationToken);
+    }
 
+    private async ValueTask<bool> FetchAsync(List<string> stale, long createdAtUnixMs, CancellationToken cancellationToken)
+    {
         var keys = new string[stale.Count];
         for (var i = 0; i < keys.Length; i++)
         {
@@ -60,7 +64,7 @@ internal sealed class TagTimeCache(ResilientRedis redis, string keyPrefix, TimeS
             return true;
         }
 
-        now = time.GetTimestamp();
+        var now = time.GetTimestamp();
         var invalid = false;
         for (var i = 0; i < keys.Length; i++)
         {

@@ -15,9 +15,9 @@ namespace OptimizedCache.Cache.Core.Internal;
 /// update (incrementing only the rows that hold the minimum) keeps small.
 /// </para>
 /// <para>
-/// Thread safety: increments are plain reads and writes, so concurrent increments of the same counter can
-/// lose one another; that costs a little accuracy, never memory safety or boundedness. The periodic halving
-/// runs on one thread at a time.
+/// Thread safety: increments are plain reads and writes, so concurrent increments of the same counter (or of
+/// the count of increments since the last halving) can lose one another; that costs a little accuracy, never
+/// memory safety or boundedness. The periodic halving runs on one thread at a time.
 /// </para>
 /// </remarks>
 internal sealed class AccessFrequencySketch
@@ -29,7 +29,11 @@ internal sealed class AccessFrequencySketch
     private readonly int _widthMask;
     private readonly int _sampleSize;
     private readonly Lock _resetLock = new();
-    private int _additions;
+
+    // The increments since the last halving, written by every reader: kept in the middle of an array of its own so
+    // that its cache line holds nothing else (beside this object's read-only fields it would make each of them miss
+    // on the other core after every increment).
+    private readonly int[] _additionsCell = new int[32];
 
     /// <summary>Creates a sketch.</summary>
     /// <param name="width">Counters per row; rounded up to a power of two, at least 16 and at most 2^24.</param>
@@ -60,6 +64,8 @@ internal sealed class AccessFrequencySketch
     /// <summary>How many times the counters have been halved.</summary>
     public int Resets { get; private set; }
 
+    private ref int Additions => ref _additionsCell[16];
+
     /// <summary>Records one access to the key with stable hash <paramref name="keyHash"/>.</summary>
     /// <param name="keyHash">The key's <see cref="StableHash.Fnv1a64(string)"/>.</param>
     public void Increment(ulong keyHash)
@@ -84,7 +90,9 @@ internal sealed class AccessFrequencySketch
             }
         }
 
-        if (Interlocked.Increment(ref _additions) >= _sampleSize)
+        // A plain increment, like the counters': an atomic one on this shared field made every reader on every core
+        // fight over one cache line. A lost increment only delays the next halving a little.
+        if (++Additions >= _sampleSize)
         {
             Reset();
         }
@@ -128,7 +136,7 @@ internal sealed class AccessFrequencySketch
 
         try
         {
-            if (Volatile.Read(ref _additions) < _sampleSize)
+            if (Volatile.Read(ref Additions) < _sampleSize)
             {
                 return;
             }
@@ -140,7 +148,7 @@ internal sealed class AccessFrequencySketch
             }
 
             // As in TinyLFU, the sample itself is halved: what remains counts toward the next period.
-            Interlocked.Exchange(ref _additions, _sampleSize / 2);
+            Interlocked.Exchange(ref Additions, _sampleSize / 2);
             Resets++;
         }
         finally

@@ -51,10 +51,38 @@ internal static class RespWriter
                 break;
             }
 
+            case RedisArgKind.PrefixedString:
+                WritePrefixedString(writer, arg.Bytes.Span, arg.String);
+                break;
             default:
                 WriteBytes(writer, arg.Bytes.Span);
                 break;
         }
+    }
+
+    private static void WritePrefixedString(IBufferWriter<byte> writer, ReadOnlySpan<byte> prefix, string value)
+    {
+        var length = prefix.Length + Encoding.UTF8.GetByteCount(value);
+        if (length <= SmallString)
+        {
+            var span = writer.GetSpan(length + 16);
+            span[0] = (byte)'$';
+            var at = 1 + WriteDigits(span[1..], length);
+            span[at++] = (byte)'\r';
+            span[at++] = (byte)'\n';
+            prefix.CopyTo(span[at..]);
+            at += prefix.Length;
+            at += Encoding.UTF8.GetBytes(value, span[at..]);
+            span[at++] = (byte)'\r';
+            span[at++] = (byte)'\n';
+            writer.Advance(at);
+            return;
+        }
+
+        WriteHeader(writer, (byte)'$', length);
+        writer.Write(prefix);
+        Encoding.UTF8.GetBytes(value.AsSpan(), writer);
+        writer.Write("\r\n"u8);
     }
 
     private static void WriteString(IBufferWriter<byte> writer, string value)

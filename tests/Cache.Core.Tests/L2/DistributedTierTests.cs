@@ -47,6 +47,24 @@ public sealed class DistributedTierTests : IClassFixture<RedisFixture>, IAsyncLi
         Assert.True(b.Cache.HasDistributedTier);
     }
 
+    [Theory]
+    [InlineData("product:caf\u00e9-\u65e5\u672c")]
+    [InlineData(null)] // a key of more than 1 KiB of UTF-8: the writer's long path
+    public async Task KeysWithNonAsciiTextOrOverAKibibyteOfUtf8AreReadBackThroughL2UnderTheirExactRedisKey(string? key)
+    {
+        key ??= "product:" + new string('\u00e9', 600);
+        await using var a = await StartAsync();
+        await using var b = await StartAsync();
+        await a.Cache.SetAsync(key, "written by A");
+        await WaitForKeyAsync(key);
+
+        var read = await b.Cache.GetOrCreateAsync(key, _ => ValueTask.FromResult("made by B"));
+
+        Assert.Equal("written by A", read);
+        Assert.Equal(1, b.Cache.GetPerformanceStats().L2Hits);
+        Assert.Equal(1, await _raw.ExistsAsync([RedisKey(key)]));
+    }
+
     [Fact]
     public async Task TheStoredEnvelopeIsReadableAndCompressedOnlyWhenLargeAndCompressible()
     {
