@@ -144,6 +144,12 @@ internal sealed class ResilientRedis : IAsyncDisposable
         return current
         """);
 
+    // The most failures one stall hands to the breaker: more than the calls the window of a busy cache holds. (With
+    // FailureRatio 1 the breaker opens only when every call in its window failed, so a stall cannot open it.)
+    private const int MaximumStallFailures = 100_000;
+
+    private static readonly RedisTimeoutException StallException = new("Redis answered no command for the stall threshold of the sampling window.");
+
     private readonly ResiliencePipeline _pipeline;
     private readonly CircuitBreakerStateProvider _circuit = new();
     private readonly CircuitBreakerManualControl _manualControl = new();
@@ -151,6 +157,7 @@ internal sealed class ResilientRedis : IAsyncDisposable
     private readonly ILogger _logger;
     private readonly TimeProvider _clock = TimeProvider.System;
     private readonly TimeSpan _timeout;
+    private readonly StallTracker _stalls;
     private readonly CancellationTokenSource _disposing = new();
     private readonly Task<RedisClient?> _connecting;
     private volatile RedisClient? _client;
@@ -171,6 +178,7 @@ internal sealed class ResilientRedis : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(loggerFactory);
         _logger = loggerFactory.CreateLogger<ResilientRedis>();
         _timeout = options.Timeout;
+        _stalls = new StallTracker(options.Timeout, options.SamplingDuration, options.FailureRatio, _clock);
         var breakDuration = options.BreakDuration;
         _pipeline = new ResiliencePipelineBuilder { TimeProvider = _clock }
             .AddCircuitBreaker(new CircuitBreakerStrategyOptions
@@ -185,6 +193,7 @@ internal sealed class ResilientRedis : IAsyncDisposable
                 OnOpened = args =>
                 {
                     _closed = false;
+                    _stalls.Reset();
                     Volatile.Write(ref _openUntil, _clock.GetTimestamp() + (long)(args.BreakDuration.TotalSeconds * _clock.TimestampFrequency));
                     Log.L2CircuitOpened(_logger, (long)args.BreakDuration.TotalMilliseconds, args.Outcome.Exception?.GetType().Name ?? "none");
                     RaiseCircuitChanged(L2CircuitState.Open);
@@ -528,19 +537,44 @@ internal sealed class ResilientRedis : IAsyncDisposable
 
         if (!(outcome.Exception is OperationCanceledException && cancellationToken.IsCancellationRequested))
         {
-            var context = ResilienceContextPool.Shared.Get(CancellationToken.None);
-            try
+            await RecordAsync(outcome).ConfigureAwait(false);
+            if (outcome.Exception is RedisTimeoutException && _stalls.RecordTimeout())
             {
-                // completes synchronously; its result (a refusal if the circuit opened meanwhile) is not needed
-                await _pipeline.ExecuteOutcomeAsync(static (_, recorded) => ValueTask.FromResult(recorded), context, outcome).ConfigureAwait(false);
-            }
-            finally
-            {
-                ResilienceContextPool.Shared.Return(context);
+                await TripOnStallAsync().ConfigureAwait(false);
             }
         }
 
         return Finish(operation, outcome, cancellationToken);
+    }
+
+    // Hands an outcome to the breaker: completes synchronously; its result (a refusal if the circuit opened meanwhile)
+    // is not needed.
+    private async ValueTask RecordAsync<T>(Outcome<T> outcome)
+    {
+        var context = ResilienceContextPool.Shared.Get(CancellationToken.None);
+        try
+        {
+            await _pipeline.ExecuteOutcomeAsync(static (_, recorded) => ValueTask.FromResult(recorded), context, outcome).ConfigureAwait(false);
+        }
+        finally
+        {
+            ResilienceContextPool.Shared.Return(context);
+        }
+    }
+
+    // Redis has answered nothing for FailureRatio of the sampling window: a stall, whatever share of calls it failed.
+    // The calls answered before and between the pauses outnumber the timeouts (a stalled connection carries few calls,
+    // a healthy one many), so the breaker's call ratio stays low; the stall is handed to it as failed calls until it
+    // opens, so that opening, the break, the half-open probe and the events stay the breaker's own. Bounded: the
+    // breaker opens once failures reach FailureRatio of the calls in its window, and the loop stops there.
+    private async ValueTask TripOnStallAsync()
+    {
+        Log.L2Stalled(_logger, (long)_stalls.Window.TotalMilliseconds);
+        var stall = Outcome.FromException<bool>(StallException);
+        for (var i = 0; i < MaximumStallFailures && _closed && Volatile.Read(ref _disposed) == 0; i++)
+        {
+            await RecordAsync(stall).ConfigureAwait(false);
+        }
     }
 
     private async ValueTask<L2Result<T>> ExecuteGatedAsync<TState, T>(
