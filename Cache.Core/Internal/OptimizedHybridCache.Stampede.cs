@@ -154,7 +154,7 @@ public sealed partial class OptimizedHybridCache
                 var createdAt = now - ToTimestampSpan(_time.GetUtcNow() - hit.CreatedAt);
                 var expiresAt = now + lifetime;
                 var refreshAt = _options.EagerRefreshThreshold >= 1 ? long.MaxValue : now + (long)(lifetime * _options.EagerRefreshThreshold);
-                var weight = hit.Payload.Length + EntryOverheadBytes + (key.Length * 2L) + hit.Tags.Sum(t => 48L + (t.Length * 2L));
+                var weight = hit.Payload.Length + EntryOverheadBytes + (key.Length * 2L) + hit.Tags.Sum(t => TagOverheadBytes + (t.Length * 2L));
                 var entry = new L1Entry(
                     key, typeof(T), payload is null ? value : null, payload?.ToArray(), weight,
                     new EntryTimes(createdAt, expiresAt, refreshAt, expiresAt + ToTimestampSpan(_options.FailSafeMaxStaleness)), hit.Tags, dataType);

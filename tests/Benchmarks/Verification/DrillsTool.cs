@@ -47,6 +47,7 @@ public sealed class DrillsTool : VerificationTool
         new("period-ms", "redis-slow: one pause every this many ms", "2000"),
         new("slow-bound-ms", "redis-slow: p99 during the slowdown must stay under this (the L2 timeout plus an origin call)", "1500"),
         new("memory-tolerance", "memory: L1 size may exceed its budget by this fraction", "0.10"),
+        new("memory-api", "memory: run this drill against these replicas instead (repeat; same --api-key), e.g. ones started with a small Cache__L1MaximumBytes, so the drill presses the budget", Repeatable: true),
         new("origin-fault", "length of the origin outage (the guard evaluates every 15 s over a window: give it 45 s or more to react); default: --fault"),
         new("monitoring", "Monitoring base URL (origin drill: the guard's reaction from /api/status)"),
         new("prometheus", "Prometheus base URL (origin drill: alerts that fired)"),
@@ -84,7 +85,7 @@ public sealed class DrillsTool : VerificationTool
                 {
                     "redis-restart" => await RedisRestartAsync(apis, admins),
                     "redis-slow" => await RedisSlowAsync(apis, admins),
-                    "memory" => await MemoryAsync(apis, admins),
+                    "memory" => await MemoryOnAsync(apis, admins, key),
                     _ => await OriginAsync(apis, admins),
                 };
             }
@@ -346,7 +347,14 @@ public sealed class DrillsTool : VerificationTool
                 string.Create(CultureInfo.InvariantCulture, $"p99 {p99:0.0} ms during (before {baseline.Latency.PercentileMs(99):0.0} ms), max {slow.Latency.MaxMs:0} ms"), $"p99 <= {bound} ms"));
             Record(double.IsNaN(circuit)
                 ? new Check("redis-slow: circuit opened", null, "optimizedcache_l2_circuit_state not exported", "the Api has no L2 tier yet")
-                : new Check("redis-slow: circuit opened", circuit >= 1, $"highest state {circuit:0} (0 closed, 1 half-open, 2 open); {l2Errors:0} L2 errors"));
+                : new Check("redis-slow: circuit opened", circuit >= 1, $"highest state {circuit:0} (0 closed, 1 half-open, 2 open); {l2Errors:0} L2 errors",
+                    "timeouts must trip it: a Redis silent for half the breaker's window opens it, however many calls succeeded between pauses"));
+            var after = recorder.Between(to + 1, double.MaxValue).Select(s => s.CircuitState).Where(c => c is not null).Select(c => c!.Value).ToList();
+            if (!double.IsNaN(circuit) && circuit >= 1)
+            {
+                Record(new Check("redis-slow: circuit closed again once Redis answered", after.Count > 0 && after[^1] == 0,
+                    after.Count == 0 ? "no sample after the slowdown" : $"state {after[^1]:0} at the end of the recovery", "L2 is used again after the slowdown"));
+            }
             result["baseline"] = baseline.ToJson();
             result["slow"] = slow.ToJson();
             result["failures"] = whole.Failures;
@@ -361,6 +369,47 @@ public sealed class DrillsTool : VerificationTool
     }
 
     // --- Memory pressure -------------------------------------------------------------------------------------------
+
+    // With --memory-api the drill runs against those replicas (a system started with a small L1 budget), at phase 3,
+    // and puts back the phase and the origins' rate limit it found there.
+    private async Task<JsonObject> MemoryOnAsync(IReadOnlyList<Uri> apis, IReadOnlyList<ApiClient> admins, string key)
+    {
+        if (!Args.Has("memory-api"))
+        {
+            return await MemoryAsync(apis, admins);
+        }
+
+        var memoryApis = Args.Urls("memory-api");
+        var memoryAdmins = memoryApis.Select(a => new ApiClient(a, key)).ToList();
+        try
+        {
+            var phase = await memoryAdmins[0].GetPhaseAsync();
+            var origins = Args.Flag("keep-rate-limit") ? null : await ApiClient.DisableRateLimitAsync(memoryAdmins);
+            try
+            {
+                await memoryAdmins[0].SetPhaseAsync(3, "verification: memory drill runs with the cache fully on");
+                var result = await MemoryAsync(memoryApis, memoryAdmins);
+                result["apis"] = new JsonArray([.. memoryApis.Select(a => (JsonNode?)a.ToString())]);
+                return result;
+            }
+            finally
+            {
+                if (origins is not null)
+                {
+                    await ApiClient.RestoreOriginsAsync(memoryAdmins, origins);
+                }
+
+                await memoryAdmins[0].SetPhaseAsync(phase, "verification: memory drill restores the phase it found");
+            }
+        }
+        finally
+        {
+            foreach (var a in memoryAdmins)
+            {
+                a.Dispose();
+            }
+        }
+    }
 
     private async Task<JsonObject> MemoryAsync(IReadOnlyList<Uri> apis, IReadOnlyList<ApiClient> admins)
     {
