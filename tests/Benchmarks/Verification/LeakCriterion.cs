@@ -49,6 +49,10 @@ internal static class LeakCriterion
             s => s.WorkingSetExcludingL1Bytes, maxSlopeMibPerHour, minGrowthMib, minR2, giveVerdict);
     }
 
+    /// <summary>The working set less L1 over the second half, as a trend only (it holds the GC's slack).</summary>
+    public static LeakVerdict WorkingSetTrend(IReadOnlyList<LeakSample> samples, double from) =>
+        Fit("working set less L1", [.. samples.Where(s => s.T > from && s.WorkingSetExcludingL1Bytes > 0)], s => s.WorkingSetExcludingL1Bytes, 0, 0, 0, giveVerdict: false);
+
     private static LeakVerdict Fit(
         string basis, List<LeakSample> points, Func<LeakSample, double> value, double maxSlope, double minGrowthMib, double minR2, bool giveVerdict)
     {

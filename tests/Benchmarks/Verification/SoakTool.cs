@@ -115,8 +115,8 @@ public sealed class SoakTool : VerificationTool
         var verdict = LeakCriterion.Judge(
             [.. recorder.Samples.Select(s => new LeakSample(s.T, s.Gen2Collections, s.LiveExcludingL1Bytes, s.WorkingSetExcludingL1Bytes))],
             half, maxSlope, minGrowth, minR2, judged);
-        var workingSet = LeakCriterion.Judge(
-            [.. recorder.Samples.Select(s => new LeakSample(s.T, 0, double.NaN, s.WorkingSetExcludingL1Bytes))], half, maxSlope, minGrowth, minR2, giveVerdict: false);
+        var workingSet = LeakCriterion.WorkingSetTrend(
+            [.. recorder.Samples.Select(s => new LeakSample(s.T, 0, double.NaN, s.WorkingSetExcludingL1Bytes))], half);
         var raw = second.Count < 3
             ? "too few samples"
             : string.Create(CultureInfo.InvariantCulture, $"{Statistics.LinearRegression([.. second.Select(s => s.T / 3600)], [.. second.Select(s => s.WorkingSetBytes / 1048576)]).Slope:0.0} MiB/h");
