@@ -6,6 +6,7 @@ namespace OptimizedCache.Cache.Core.Tests;
 /// L1's weighted size is the memory its entries really hold: the soak subtracts it from the working set, the memory
 /// drill checks it against the budget, so an under-count would pass a leak off as the cache filling up.
 /// </summary>
+[Collection(HeapMeasurement.Name)]
 public sealed class L1AccountingTests(ITestOutputHelper output)
 {
     [Theory]
@@ -34,4 +35,11 @@ public sealed class L1AccountingTests(ITestOutputHelper output)
         Assert.InRange((double)held / accounted, 0.9, 1.1);
         GC.KeepAlive(test);
     }
+}
+
+/// <summary>Tests that measure the whole heap run alone: other tests' allocations would count as theirs.</summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class HeapMeasurement
+{
+    public const string Name = "heap measurement";
 }
