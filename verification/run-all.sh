@@ -3,7 +3,8 @@
 #   connection checks → endpoint measurement → stepped load → fault drills → soak → report.
 # Without --api it starts the local topology with ./run-local.sh (Redis, the shared store origin, two Api
 # replicas, Monitoring, Prometheus) and stops it at the end; with --api/--api-key/--redis it uses a system
-# that is already running. A failing step does not stop the others; the exit code is 1 if any failed.
+# that is already running. A failing step does not stop the others; the exit code is 1 if any failed. For the memory
+# drill it starts a second topology whose replicas have a small L1 budget (--memory-l1), so the drill presses it.
 set -euo pipefail
 
 usage() {
@@ -163,7 +164,7 @@ if [ -n "$launcher_pid" ] && ! skipped drills; then
   memory_dir="$(cd "$results" && pwd)/run-local-memory"
   say "starting a second topology for the memory drill, L1 budget $memory_l1_bytes bytes (log: $results/run-local-memory.log)"
   OPTIMIZEDCACHE_ADMIN_API_KEY="$key" launch memory "$results/run-local-memory.log" "$memory_dir" --phase 3 \
-    --env-api "Cache__L1MaximumBytes=$memory_l1_bytes"
+    --no-build --env-api "Cache__L1MaximumBytes=$memory_l1_bytes"
   memory_pid="$REPLY"
   memory_args=(--memory-api "$(url api-1 "$memory_dir")" --memory-api "$(url api-2 "$memory_dir")")
 fi
