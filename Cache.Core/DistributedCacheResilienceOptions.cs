@@ -13,7 +13,8 @@ public sealed class DistributedCacheResilienceOptions
 
     /// <summary>
     /// The share of failed L2 calls within <see cref="SamplingDuration"/> that opens the circuit; also the share of
-    /// <see cref="SamplingDuration"/> during which Redis answered nothing (calls timed out) that opens it. The second
+    /// <see cref="SamplingDuration"/> during which Redis answered nothing (calls timed out, or were answered only after
+    /// half the <see cref="Timeout"/>) that opens it. The second
     /// rule catches a stalling Redis: its few timed-out calls are outnumbered by the calls answered between stalls,
     /// so their ratio stays low, but the time it spent silent does not.
     /// </summary>

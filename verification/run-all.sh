@@ -20,8 +20,8 @@ Usage: verification/run-all.sh [options]
   --redis CONN          the Redis the Api uses, e.g. '127.0.0.1:6379,password=...'
   --monitoring URL      Monitoring's base URL (the origin drill reads the guard's reaction)
   --prometheus URL      Prometheus' base URL (the origin drill reads the alerts that fired)
-  --memory-l1 BYTES     L1 budget of the second topology run-all starts for the memory drill (default 33554432,
-                        32 MiB; only without --api: with --api the drill presses the budget the system has)
+  --memory-l1 BYTES     L1 budget of the second topology run-all starts for the memory drill (default 4194304,
+                        4 MiB; only without --api: with --api the drill presses the budget the system has)
   --soak DURATION       soak length (default 30m, --quick 10m; under 10m the leak check gives no verdict)
   --skip LIST           steps to leave out: redis,endpoints,stepped,drills,soak,report
   --results DIR         folder for the JSON results (default verification/results; its old results are removed)
@@ -34,7 +34,7 @@ EOF
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 source "$root/verification/lib.sh"
 quick=0; apis=(); key="${OC_API_KEY:-}"; redis=""; monitoring=""; prometheus=""; soak=""; skip=""
-results="verification/results"; smoke=0; no_build=0; memory_l1_bytes=33554432
+results="verification/results"; smoke=0; no_build=0; memory_l1_bytes=4194304
 while [ $# -gt 0 ]; do
   case "$1" in
     --quick) quick=1; shift ;;
@@ -82,6 +82,7 @@ launch() {
   local name="$1" log="$2" dir="$3"; shift 3
   local args=(--run-dir "$dir" "$@")
   [ "$no_build" = 1 ] && args+=(--no-build)
+  rm -f "$dir/ready" "$dir/urls" # a previous run's would read as ready before run-local.sh removes them
   ./run-local.sh "${args[@]}" >"$log" 2>&1 &
   local pid=$!
   for _ in $(seq 1 600); do
@@ -160,7 +161,8 @@ memory_args=()
 if [ -n "$launcher_pid" ] && ! skipped drills; then
   # The memory drill needs an L1 budget it can press (the default follows available memory: gigabytes). It runs
   # against a second topology whose replicas get a small one (same admin key); the other drills keep the measured
-  # system's budget. It idles while the other drills run and is stopped after them.
+  # system's budget. It idles while the other drills run and is stopped after them. 4 MiB by default: the drill's
+  # 80 pages of 250 products (~37 KB each) and its product reads fill that within its few seconds.
   memory_dir="$(cd "$results" && pwd)/run-local-memory"
   say "starting a second topology for the memory drill, L1 budget $memory_l1_bytes bytes (log: $results/run-local-memory.log)"
   OPTIMIZEDCACHE_ADMIN_API_KEY="$key" launch memory "$results/run-local-memory.log" "$memory_dir" --phase 3 \

@@ -526,6 +526,7 @@ internal sealed class ResilientRedis : IAsyncDisposable
         }
 
         Outcome<T> outcome;
+        var started = _clock.GetTimestamp();
         try
         {
             outcome = Outcome.FromResult(await call(client, state, cancellationToken).ConfigureAwait(false));
@@ -538,7 +539,13 @@ internal sealed class ResilientRedis : IAsyncDisposable
         if (!(outcome.Exception is OperationCanceledException && cancellationToken.IsCancellationRequested))
         {
             await RecordAsync(outcome).ConfigureAwait(false);
-            if (outcome.Exception is RedisTimeoutException && _stalls.RecordTimeout())
+            var stalled = outcome.Exception switch
+            {
+                null => _stalls.RecordAnswer(_clock.GetTimestamp() - started),
+                RedisTimeoutException => _stalls.RecordTimeout(),
+                _ => false,
+            };
+            if (stalled)
             {
                 await TripOnStallAsync().ConfigureAwait(false);
             }

@@ -6,14 +6,16 @@ namespace OptimizedCache.Cache.Core.Internal;
 /// <remarks>
 /// <para>The cache talks to Redis over one multiplexed connection whose replies come back in order, so a command that
 /// times out means nothing came back for the whole timeout: every command queued behind it waited too. A timeout is
-/// therefore evidence that the connection was silent over <c>[now − timeout, now]</c>. Those intervals are merged and
-/// summed over the window; when the silence reaches <c>FailureRatio</c> of the window, Redis is stalled.</para>
+/// therefore evidence that the connection was silent over <c>[now − timeout, now]</c>; so is a reply that took at least
+/// half the timeout, over its own wait (the calls queued late in a pause are answered when it ends, slowly but before
+/// their deadline). Those intervals are merged and summed over the window; when the silence reaches
+/// <c>FailureRatio</c> of the window, Redis is stalled.</para>
 /// <para>Counting calls cannot see this: a stalled connection carries a handful of calls (one per waiting caller) while
 /// the moments between pauses carry hundreds, so a Redis paused 75% of the time failed under 20% of the calls in the
 /// verification drill and the breaker's call ratio never reached 0.5. One stall shorter than the threshold (a slow
 /// command, a brief pause) does not trip it; stalls that add up to the threshold within the window do.</para>
-/// <para>Bounded: intervals are disjoint and each new one is a full timeout long, so at most
-/// <c>window / timeout + 1</c> are kept.</para>
+/// <para>Bounded: intervals are disjoint and each new one is at least half a timeout long, so at most
+/// <c>2 × window / timeout + 1</c> are kept.</para>
 /// </remarks>
 internal sealed class StallTracker
 {
@@ -21,6 +23,7 @@ internal sealed class StallTracker
     private readonly Queue<Silence> _silences = new(); // closed silences, disjoint, each at least a timeout long
     private Silence _current; // the latest silence, still extended by the timeouts that follow it
     private bool _hasCurrent;
+    private long _closedUntil = long.MinValue; // end of the latest closed silence
     private readonly TimeProvider _clock;
     private readonly long _timeoutTicks;
     private readonly long _windowTicks;
@@ -56,15 +59,25 @@ internal sealed class StallTracker
     }
 
     /// <summary>Records a timed-out call (now); true when the silence within the window has reached the threshold.</summary>
-    public bool RecordTimeout()
+    public bool RecordTimeout() => RecordSilence(_timeoutTicks);
+
+    /// <summary>
+    /// Records a call answered after <paramref name="elapsedTicks"/> (system-clock ticks): when that is at least half the
+    /// timeout, nothing came back for that long (replies are in order), which counts as silence like a timeout. True when
+    /// the silence within the window has reached the threshold.
+    /// </summary>
+    public bool RecordAnswer(long elapsedTicks) => elapsedTicks >= _timeoutTicks / 2 && RecordSilence(Math.Min(elapsedTicks, _timeoutTicks));
+
+    private bool RecordSilence(long silentTicks)
     {
         var now = _clock.GetTimestamp();
         lock (_lock)
         {
-            var start = now - _timeoutTicks;
+            var start = now - silentTicks;
             if (_hasCurrent && start <= _current.End)
             {
-                // the timeouts of one stall arrive one after another: they extend the same silence
+                // the calls of one stall end one after another: they extend the same silence
+                _current.Start = Math.Min(_current.Start, Math.Max(start, _closedUntil)); // never over a closed silence
                 _current.End = Math.Max(_current.End, now);
             }
             else
@@ -72,9 +85,10 @@ internal sealed class StallTracker
                 if (_hasCurrent)
                 {
                     _silences.Enqueue(_current);
+                    _closedUntil = _current.End;
                 }
 
-                _current = new Silence(start, now);
+                _current = new Silence(Math.Max(start, _closedUntil), now);
                 _hasCurrent = true;
             }
 
@@ -89,6 +103,7 @@ internal sealed class StallTracker
         {
             _silences.Clear();
             _hasCurrent = false;
+            _closedUntil = long.MinValue;
         }
     }
 

@@ -81,4 +81,28 @@ public sealed class StallTrackerTests
 
         Assert.InRange(tracker.SilenceInWindow.TotalSeconds, 0.49, 0.51);
     }
+
+    [Fact]
+    public void RepliesThatWaitedHalfTheTimeoutOrMoreCountAsSilenceAndQuickOnesDoNot()
+    {
+        var clock = new FakeTimeProvider();
+        var tracker = new StallTracker(Timeout, TimeSpan.FromSeconds(5), 0.5, clock);
+
+        clock.Advance(TimeSpan.FromSeconds(1));
+        Assert.False(tracker.RecordAnswer(TimeSpan.FromMilliseconds(499).Ticks));
+        Assert.Equal(TimeSpan.Zero, tracker.SilenceInWindow);
+
+        // a 1.5 s pause: calls sent in its first 0.5 s time out, the later ones are answered when it ends
+        clock.Advance(TimeSpan.FromSeconds(1));
+        tracker.RecordTimeout(); // silent [1, 2]
+        clock.Advance(TimeSpan.FromMilliseconds(500));
+        tracker.RecordTimeout(); // [1.5, 2.5]
+        Assert.False(tracker.RecordAnswer(TimeSpan.FromMilliseconds(900).Ticks)); // [1.6, 2.5]: already counted
+        Assert.Equal(1.5, tracker.SilenceInWindow.TotalSeconds, 3);
+
+        // the next pause: its slow replies alone reach 2.5 s of the 5 s window
+        clock.Advance(TimeSpan.FromSeconds(2));
+        Assert.True(tracker.RecordAnswer(TimeSpan.FromMilliseconds(1000).Ticks));
+        Assert.Equal(2.5, tracker.SilenceInWindow.TotalSeconds, 3);
+    }
 }
