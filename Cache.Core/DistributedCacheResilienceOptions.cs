@@ -11,11 +11,17 @@ public sealed class DistributedCacheResilienceOptions
     /// <value>1 second.</value>
     public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(1);
 
-    /// <summary>The share of failed L2 calls within <see cref="SamplingDuration"/> that opens the circuit.</summary>
+    /// <summary>
+    /// The share of failed L2 calls within <see cref="SamplingDuration"/> that opens the circuit; also the share of
+    /// <see cref="SamplingDuration"/> during which Redis answered nothing (calls timed out, or were answered only after
+    /// half the <see cref="Timeout"/>) that opens it. The second
+    /// rule catches a stalling Redis: its few timed-out calls are outnumbered by the calls answered between stalls,
+    /// so their ratio stays low, but the time it spent silent does not.
+    /// </summary>
     /// <value>0.5.</value>
     public double FailureRatio { get; set; } = 0.5;
 
-    /// <summary>The window over which <see cref="FailureRatio"/> is measured.</summary>
+    /// <summary>The window over which <see cref="FailureRatio"/> is measured (in calls, and in time for stalls).</summary>
     /// <value>5 seconds.</value>
     public TimeSpan SamplingDuration { get; set; } = TimeSpan.FromSeconds(5);
 

@@ -13,7 +13,8 @@ public sealed class ServiceDefaultsOptions
 
     /// <summary>
     /// The meters every service exports: the OptimizedCache parts, ASP.NET Core's built-in meters,
-    /// the runtime's (<c>System.Runtime</c>, .NET 9 and later) and the HTTP client's.
+    /// the runtime's (<c>System.Runtime</c>, .NET 9 and later, and <c>OptimizedCache.Runtime</c>: the live heap after the
+    /// latest gen-2 collection) and the HTTP client's.
     /// </summary>
     public static IReadOnlyList<string> DefaultMeters { get; } =
     [
@@ -27,6 +28,7 @@ public sealed class ServiceDefaultsOptions
         "Microsoft.AspNetCore.RateLimiting",
         "Microsoft.AspNetCore.Http.Connections",
         "System.Runtime",
+        "OptimizedCache.Runtime",
         "System.Net.Http",
         "System.Net.NameResolution",
     ];

@@ -3,7 +3,8 @@
 #   connection checks → endpoint measurement → stepped load → fault drills → soak → report.
 # Without --api it starts the local topology with ./run-local.sh (Redis, the shared store origin, two Api
 # replicas, Monitoring, Prometheus) and stops it at the end; with --api/--api-key/--redis it uses a system
-# that is already running. A failing step does not stop the others; the exit code is 1 if any failed.
+# that is already running. A failing step does not stop the others; the exit code is 1 if any failed. For the memory
+# drill it starts a second topology whose replicas have a small L1 budget (--memory-l1), so the drill presses it.
 set -euo pipefail
 
 usage() {
@@ -19,6 +20,8 @@ Usage: verification/run-all.sh [options]
   --redis CONN          the Redis the Api uses, e.g. '127.0.0.1:6379,password=...'
   --monitoring URL      Monitoring's base URL (the origin drill reads the guard's reaction)
   --prometheus URL      Prometheus' base URL (the origin drill reads the alerts that fired)
+  --memory-l1 BYTES     L1 budget of the second topology run-all starts for the memory drill (default 4194304,
+                        4 MiB; only without --api: with --api the drill presses the budget the system has)
   --soak DURATION       soak length (default 30m, --quick 10m; under 10m the leak check gives no verdict)
   --skip LIST           steps to leave out: redis,endpoints,stepped,drills,soak,report
   --results DIR         folder for the JSON results (default verification/results; its old results are removed)
@@ -31,7 +34,7 @@ EOF
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 source "$root/verification/lib.sh"
 quick=0; apis=(); key="${OC_API_KEY:-}"; redis=""; monitoring=""; prometheus=""; soak=""; skip=""
-results="verification/results"; smoke=0; no_build=0
+results="verification/results"; smoke=0; no_build=0; memory_l1_bytes=4194304
 while [ $# -gt 0 ]; do
   case "$1" in
     --quick) quick=1; shift ;;
@@ -41,6 +44,7 @@ while [ $# -gt 0 ]; do
     --monitoring) monitoring="${2:?}"; shift 2 ;;
     --prometheus) prometheus="${2:?}"; shift 2 ;;
     --soak) soak="${2:?}"; shift 2 ;;
+    --memory-l1) memory_l1_bytes="${2:?}"; shift 2 ;;
     --skip) skip="${2:?}"; shift 2 ;;
     --results) results="${2:?}"; shift 2 ;;
     --smoke) smoke=1; shift ;;
@@ -60,12 +64,35 @@ skipped() { case ",$skip," in *",$1,"*) return 0 ;; *) return 1 ;; esac; }
 say() { printf '\n[run-all %s] %s\n' "$(date +%H:%M:%S)" "$*"; }
 
 launcher_pid=""
-cleanup() {
-  if [ -n "$launcher_pid" ] && kill -0 "$launcher_pid" 2>/dev/null; then
-    say "stopping the local topology (run-local.sh pid $launcher_pid)"
-    kill -TERM "$launcher_pid" 2>/dev/null || true
-    wait "$launcher_pid" 2>/dev/null || true
+memory_pid=""
+stop_launcher() {
+  local pid="$1" what="$2"
+  if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+    say "stopping $what (run-local.sh pid $pid)"
+    kill -TERM "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
   fi
+}
+cleanup() {
+  stop_launcher "$memory_pid" "the small-L1 topology"
+  stop_launcher "$launcher_pid" "the local topology"
+}
+# launch NAME LOG RUN_DIR [run-local options...]: starts ./run-local.sh in the background (its pid in REPLY) and waits
+# until it is ready; exits when it dies or is not ready within 10 minutes.
+launch() {
+  local name="$1" log="$2" dir="$3"; shift 3
+  local args=(--run-dir "$dir" "$@")
+  [ "$no_build" = 1 ] && args+=(--no-build)
+  rm -f "$dir/ready" "$dir/urls" # a previous run's would read as ready before run-local.sh removes them
+  ./run-local.sh "${args[@]}" >"$log" 2>&1 &
+  local pid=$!
+  for _ in $(seq 1 600); do
+    [ -f "$dir/ready" ] && break
+    kill -0 "$pid" 2>/dev/null || { echo "run-all: run-local.sh ($name) exited; last lines of its log:" >&2; tail -20 "$log" >&2; exit 1; }
+    sleep 1
+  done
+  [ -f "$dir/ready" ] || { echo "run-all: the $name topology was not ready within 10 minutes" >&2; exit 1; }
+  REPLY="$pid"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -74,6 +101,7 @@ cd "$root"
 mkdir -p "$results"
 # Earlier results must not mix into this run's report; only the files the tools write are removed.
 rm -f "$results"/*.json "$results"/*.svg "$results"/*.md "$results"/redis-restarted.*
+[[ "$memory_l1_bytes" =~ ^[0-9]+$ && "$memory_l1_bytes" -ge 1048576 ]] || { echo "run-all: --memory-l1 '$memory_l1_bytes' must be a byte count of at least 1048576" >&2; exit 2; }
 [ "$no_build" = 1 ] && export OC_NO_BUILD=1
 
 redis_stop=shutdown
@@ -84,21 +112,13 @@ if [ ${#apis[@]} -eq 0 ]; then
   fi
   run_dir="$(cd "$results" && pwd)/run-local"
   say "starting the local topology: ./run-local.sh --run-dir $run_dir (log: $results/run-local.log)"
-  launcher_args=(--run-dir "$run_dir" --phase 0)
   # The guard would roll back whenever a measurement's cold start dips the hit ratio, changing the phase under the
   # measurement; in dry run it still evaluates and reports "dry_run" (what it would do), which the origin drill reads.
   # Monitoring inherits this from run-local.sh's environment.
   export Monitoring__Guard__DryRun="${Monitoring__Guard__DryRun:-true}"
-  [ "$no_build" = 1 ] && launcher_args+=(--no-build)
-  ./run-local.sh "${launcher_args[@]}" >"$results/run-local.log" 2>&1 &
-  launcher_pid=$!
-  for _ in $(seq 1 600); do
-    [ -f "$run_dir/ready" ] && break
-    kill -0 "$launcher_pid" 2>/dev/null || { echo "run-all: run-local.sh exited; last lines of its log:" >&2; tail -20 "$results/run-local.log" >&2; exit 1; }
-    sleep 1
-  done
-  [ -f "$run_dir/ready" ] || { echo "run-all: the topology was not ready within 10 minutes" >&2; exit 1; }
-  url() { sed -n "s/^$1=//p" "$run_dir/urls"; }
+  launch local "$results/run-local.log" "$run_dir" --phase 0
+  launcher_pid="$REPLY"
+  url() { sed -n "s/^$1=//p" "${2:-$run_dir}/urls"; }
   apis=("$(url api-1)" "$(url api-2)")
   key="$(cat "$run_dir/admin-api-key")"
   password="$(sed -n 's/^requirepass //p' "$run_dir/redis/redis.conf")"
@@ -138,8 +158,25 @@ run_step() {
 run_step redis "5 s" verify-redis --connection "$redis" --results "$results"
 run_step endpoints "1 min" measure-endpoints "${common[@]}" --requests 50
 run_step stepped "$(( ${step_duration%s} * 5 / 60 + 1 )) min" stepped-load "${common[@]}" --duration "$step_duration" --warmup "$step_warmup"
-run_step drills "3 min" drills "${common[@]}" --redis "$redis" --redis-stop "$redis_stop" \
+memory_args=()
+if [ -n "$launcher_pid" ] && ! skipped drills; then
+  # The memory drill needs an L1 budget it can press (the default follows available memory: gigabytes). It runs
+  # against a second topology whose replicas get a small one (same admin key); the other drills keep the measured
+  # system's budget. It idles while the other drills run and is stopped after them. 4 MiB by default: the drill's
+  # 80 pages of 250 products (~37 KB each) and its product reads fill that within its few seconds.
+  memory_dir="$(cd "$results" && pwd)/run-local-memory"
+  say "starting a second topology for the memory drill, L1 budget $memory_l1_bytes bytes (log: $results/run-local-memory.log)"
+  OPTIMIZEDCACHE_ADMIN_API_KEY="$key" launch memory "$results/run-local-memory.log" "$memory_dir" --phase 3 \
+    --no-build --env-api "Cache__L1MaximumBytes=$memory_l1_bytes"
+  memory_pid="$REPLY"
+  memory_args=(--memory-api "$(url api-1 "$memory_dir")" --memory-api "$(url api-2 "$memory_dir")")
+fi
+run_step drills "3 min" drills "${common[@]}" --redis "$redis" --redis-stop "$redis_stop" "${memory_args[@]}" \
   --warmup "$drill_warmup" --fault "$drill_fault" --recovery "$drill_recovery" --origin-fault "$origin_fault" "${observers[@]}"
+if [ -n "$memory_pid" ]; then
+  stop_launcher "$memory_pid" "the small-L1 topology"
+  memory_pid=""
+fi
 run_step soak "$soak" soak "${common[@]}" --duration "$soak" --interval "$soak_interval"
 
 if ! skipped report; then

@@ -25,9 +25,10 @@ internal interface IDistributedCacheTier
 
     /// <summary>
     /// The second half of <see cref="GetAsync"/>: the reply of a GET sent by <see cref="BeginGet"/>, or the exception its
-    /// await threw. Completes synchronously unless a tag time has to be read from Redis.
+    /// await threw, with the <see cref="L2PendingGet.SentAt"/> of the send (the breaker's stall rule weighs the wait).
+    /// Completes synchronously unless a tag time has to be read from Redis.
     /// </summary>
-    ValueTask<DistributedCacheHit?> EndGetAsync(RedisReply reply, Exception? failure, int dataType, CancellationToken cancellationToken);
+    ValueTask<DistributedCacheHit?> EndGetAsync(RedisReply reply, Exception? failure, long sentAt, int dataType, CancellationToken cancellationToken);
 
     /// <summary>
     /// Writes an entry with its tags. <paramref name="expiration"/> is the overall expiration (the adaptive TTL's
@@ -56,11 +57,14 @@ internal readonly record struct DistributedCacheHit(
     ReadOnlyMemory<byte> Payload, DateTimeOffset ExpiresAt, DateTimeOffset CreatedAt, string[] Tags, DateTimeOffset ReadAt, long ReadAtTimestamp);
 
 /// <summary>A GET sent by <see cref="IDistributedCacheTier.BeginGet"/>: the pending reply, when one was sent.</summary>
-internal readonly struct L2PendingGet(ValueTask<RedisReply> reply)
+internal readonly struct L2PendingGet(ValueTask<RedisReply> reply, long sentAt)
 {
     /// <summary>Whether a GET was sent (then <see cref="Reply"/> must be awaited); false for default.</summary>
     public bool IsSent { get; } = true;
 
     /// <summary>The reply to await (the Redis client's pooled pending command: await it exactly once).</summary>
     public ValueTask<RedisReply> Reply { get; } = reply;
+
+    /// <summary>When the GET was sent (a timestamp of the Redis tier's clock), for <see cref="IDistributedCacheTier.EndGetAsync"/>.</summary>
+    public long SentAt { get; } = sentAt;
 }

@@ -163,7 +163,7 @@ public sealed partial class OptimizedHybridCache
                 var weight = hit.Payload.Length + EntryOverheadBytes + (key.Length * 2L);
                 foreach (var tag in hit.Tags)
                 {
-                    weight += 48L + (tag.Length * 2L);
+                    weight += TagOverheadBytes + (tag.Length * 2L);
                 }
 
                 var entry = new L1Entry(
@@ -353,7 +353,7 @@ public sealed partial class OptimizedHybridCache
                         failure = ex; // the tier reports it to the breaker and counts it
                     }
 
-                    decoded = tier.EndGetAsync(reply, failure, _dataType, Token);
+                    decoded = tier.EndGetAsync(reply, failure, pending.SentAt, _dataType, Token);
                 }
                 else
                 {

@@ -76,6 +76,7 @@ internal static class TelemetryProviders
         var scrapeEndpoint = services.GetRequiredService<PrometheusScrapeEndpoint>();
         var buckets = ServiceDefaultsOptions.LatencyBucketBoundaries.ToArray();
         var cardinalityLimit = options.MetricCardinalityLimit;
+        GcLiveHeapMetrics.EnsureCreated();
 
         var builder = Sdk.CreateMeterProviderBuilder()
             .ConfigureServices(s => s.AddSingleton(configuration))

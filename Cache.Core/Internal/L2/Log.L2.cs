@@ -13,6 +13,10 @@ internal static partial class Log
     public const int L2EventHandlerFailedId = 4206;
     public const int L2EntryUnreadableId = 4207;
     public const int L2WriteSkippedId = 4208;
+    public const int L2StalledId = 4209;
+
+    [LoggerMessage(L2StalledId, LogLevel.Warning, "Redis answered no command for the stall threshold of the last {WindowMs} ms (calls timed out); opening the L2 circuit.")]
+    public static partial void L2Stalled(ILogger logger, long windowMs);
 
     [LoggerMessage(L2CircuitOpenedId, LogLevel.Warning, "L2 circuit opened for {BreakMs} ms after repeated failures (last: {Error}); the cache serves from L1 and the factory meanwhile.")]
     public static partial void L2CircuitOpened(ILogger logger, long breakMs, string error);

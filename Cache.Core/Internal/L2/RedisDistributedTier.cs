@@ -139,18 +139,18 @@ internal sealed class RedisDistributedTier : IDistributedCacheTier, IAsyncDispos
     /// <inheritdoc />
     public L2PendingGet BeginGet(string key, CancellationToken cancellationToken)
     {
-        if (_redis.StartGet(_keyPrefixBytes, key, cancellationToken, out var reply) != ResilientRedis.GetStart.Sent)
+        if (_redis.StartGet(_keyPrefixBytes, key, cancellationToken, out var reply, out var sentAt) != ResilientRedis.GetStart.Sent)
         {
             return default; // the caller reads through GetAsync (unavailable, or the breaker's gate)
         }
 
         _ttl.RecordAccess(key);
-        return new L2PendingGet(reply);
+        return new L2PendingGet(reply, sentAt);
     }
 
     /// <inheritdoc />
-    public ValueTask<DistributedCacheHit?> EndGetAsync(RedisReply reply, Exception? failure, int dataType, CancellationToken cancellationToken) =>
-        DecodeAsync(_redis.EndGet(reply, failure, cancellationToken), dataType, cancellationToken);
+    public ValueTask<DistributedCacheHit?> EndGetAsync(RedisReply reply, Exception? failure, long sentAt, int dataType, CancellationToken cancellationToken) =>
+        DecodeAsync(_redis.EndGet(reply, failure, sentAt, cancellationToken), dataType, cancellationToken);
 
     /// <inheritdoc />
     public async ValueTask<DistributedCacheHit?> GetAsync(string key, int dataType, CancellationToken cancellationToken)
@@ -169,7 +169,7 @@ internal sealed class RedisDistributedTier : IDistributedCacheTier, IAsyncDispos
                 failure = ex;
             }
 
-            return await EndGetAsync(reply, failure, dataType, cancellationToken).ConfigureAwait(false);
+            return await EndGetAsync(reply, failure, pending.SentAt, dataType, cancellationToken).ConfigureAwait(false);
         }
 
         _ttl.RecordAccess(key);

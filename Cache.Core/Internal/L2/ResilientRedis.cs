@@ -144,6 +144,12 @@ internal sealed class ResilientRedis : IAsyncDisposable
         return current
         """);
 
+    // The most failures one stall hands to the breaker: more than the calls the window of a busy cache holds. (With
+    // FailureRatio 1 the breaker opens only when every call in its window failed, so a stall cannot open it.)
+    private const int MaximumStallFailures = 100_000;
+
+    private static readonly RedisTimeoutException StallException = new("Redis answered no command for the stall threshold of the sampling window.");
+
     private readonly ResiliencePipeline _pipeline;
     private readonly CircuitBreakerStateProvider _circuit = new();
     private readonly CircuitBreakerManualControl _manualControl = new();
@@ -151,6 +157,7 @@ internal sealed class ResilientRedis : IAsyncDisposable
     private readonly ILogger _logger;
     private readonly TimeProvider _clock = TimeProvider.System;
     private readonly TimeSpan _timeout;
+    private readonly StallTracker _stalls;
     private readonly CancellationTokenSource _disposing = new();
     private readonly Task<RedisClient?> _connecting;
     private volatile RedisClient? _client;
@@ -171,6 +178,7 @@ internal sealed class ResilientRedis : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(loggerFactory);
         _logger = loggerFactory.CreateLogger<ResilientRedis>();
         _timeout = options.Timeout;
+        _stalls = new StallTracker(options.Timeout, options.SamplingDuration, options.FailureRatio, _clock);
         var breakDuration = options.BreakDuration;
         _pipeline = new ResiliencePipelineBuilder { TimeProvider = _clock }
             .AddCircuitBreaker(new CircuitBreakerStrategyOptions
@@ -185,6 +193,7 @@ internal sealed class ResilientRedis : IAsyncDisposable
                 OnOpened = args =>
                 {
                     _closed = false;
+                    _stalls.Reset();
                     Volatile.Write(ref _openUntil, _clock.GetTimestamp() + (long)(args.BreakDuration.TotalSeconds * _clock.TimestampFrequency));
                     Log.L2CircuitOpened(_logger, (long)args.BreakDuration.TotalMilliseconds, args.Outcome.Exception?.GetType().Name ?? "none");
                     RaiseCircuitChanged(L2CircuitState.Open);
@@ -290,9 +299,11 @@ internal sealed class ResilientRedis : IAsyncDisposable
     /// <param name="key">The rest of the key.</param>
     /// <param name="cancellationToken">The caller's cancellation (registered on the command).</param>
     /// <param name="reply">The pending reply when <see cref="GetStart.Sent"/>; otherwise default.</param>
-    public GetStart StartGet(ReadOnlyMemory<byte> keyPrefix, string key, CancellationToken cancellationToken, out ValueTask<RedisReply> reply)
+    /// <param name="sentAt">When it was sent (this wrapper's clock), to hand back to <see cref="EndGet"/>.</param>
+    public GetStart StartGet(ReadOnlyMemory<byte> keyPrefix, string key, CancellationToken cancellationToken, out ValueTask<RedisReply> reply, out long sentAt)
     {
         reply = default;
+        sentAt = 0;
         var client = _client;
         if (client is null || IsOpenNow())
         {
@@ -304,6 +315,7 @@ internal sealed class ResilientRedis : IAsyncDisposable
             return GetStart.Gated;
         }
 
+        sentAt = _clock.GetTimestamp();
         try
         {
             reply = client.SendGetAsync(keyPrefix, key, cancellationToken);
@@ -320,7 +332,7 @@ internal sealed class ResilientRedis : IAsyncDisposable
     /// Ends a GET started by <see cref="StartGet"/>: the reply, or the exception its await threw. The outcome goes to
     /// the breaker (which opens on outages) and a failure is counted and logged; only the caller's own cancellation throws.
     /// </summary>
-    public L2Result<byte[]?> EndGet(RedisReply reply, Exception? failure, CancellationToken cancellationToken)
+    public L2Result<byte[]?> EndGet(RedisReply reply, Exception? failure, long sentAt, CancellationToken cancellationToken)
     {
         Outcome<byte[]?> outcome;
         if (failure is not null)
@@ -339,7 +351,7 @@ internal sealed class ResilientRedis : IAsyncDisposable
             }
         }
 
-        Report(outcome, cancellationToken);
+        Report(outcome, sentAt, cancellationToken);
         return Finish(Operations.Get, outcome, cancellationToken);
     }
 
@@ -596,6 +608,7 @@ internal sealed class ResilientRedis : IAsyncDisposable
         }
 
         Outcome<T> outcome;
+        var started = _clock.GetTimestamp();
         try
         {
             outcome = Outcome.FromResult(await call(client, state, cancellationToken).ConfigureAwait(false));
@@ -605,20 +618,51 @@ internal sealed class ResilientRedis : IAsyncDisposable
             outcome = Outcome.FromException<T>(ex);
         }
 
-        Report(outcome, cancellationToken);
+        Report(outcome, started, cancellationToken);
         return Finish(operation, outcome, cancellationToken);
     }
 
-    // Hands the outcome of a call made with the circuit closed to the breaker, through the pipeline with a callback
-    // that has already completed (so the pipeline completes synchronously). Its result, a refusal if the circuit
-    // opened meanwhile, is not needed. The caller's own cancellation says nothing about Redis and is not reported.
-    private void Report<T>(Outcome<T> outcome, CancellationToken cancellationToken)
+    // Hands the outcome of a call made with the circuit closed (sent at <paramref name="started"/>) to the breaker, and
+    // its wait to the stall tracker. The caller's own cancellation says nothing about Redis and is not reported.
+    private void Report<T>(Outcome<T> outcome, long started, CancellationToken cancellationToken)
     {
         if (outcome.Exception is OperationCanceledException && cancellationToken.IsCancellationRequested)
         {
             return;
         }
 
+        Record(outcome);
+        var stalled = outcome.Exception switch
+        {
+            null => _stalls.RecordAnswer(_clock.GetTimestamp() - started),
+            RedisTimeoutException => _stalls.RecordTimeout(),
+            _ => false,
+        };
+        if (stalled)
+        {
+            TripOnStall();
+        }
+    }
+
+    // Redis has answered nothing for FailureRatio of the sampling window: a stall, whatever share of calls it failed.
+    // The calls answered before and between the pauses outnumber the timeouts (a stalled connection carries few calls,
+    // a healthy one many), so the breaker's call ratio stays low; the stall is handed to it as failed calls until it
+    // opens, so that opening, the break, the half-open probe and the events stay the breaker's own. Bounded: the
+    // breaker opens once failures reach FailureRatio of the calls in its window, and the loop stops there.
+    private void TripOnStall()
+    {
+        Log.L2Stalled(_logger, (long)_stalls.Window.TotalMilliseconds);
+        var stall = Outcome.FromException<bool>(StallException);
+        for (var i = 0; i < MaximumStallFailures && _closed && Volatile.Read(ref _disposed) == 0; i++)
+        {
+            Record(stall);
+        }
+    }
+
+    // Hands an outcome to the breaker through the pipeline with a callback that has already completed (so the pipeline
+    // completes synchronously). Its result, a refusal if the circuit opened meanwhile, is not needed.
+    private void Record<T>(Outcome<T> outcome)
+    {
         var context = ResilienceContextPool.Shared.Get(CancellationToken.None);
         var recorded = _pipeline.ExecuteOutcomeAsync(static (_, o) => ValueTask.FromResult(o), context, outcome);
         if (recorded.IsCompleted)

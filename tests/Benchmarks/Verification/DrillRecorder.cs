@@ -36,6 +36,15 @@ internal sealed class DrillSample
     /// <summary>Largest over replicas of working set minus L1 size: the memory the cache's own accounting does not explain.</summary>
     public double WorkingSetExcludingL1Bytes { get; init; }
 
+    /// <summary>
+    /// Largest over replicas of the live heap the latest gen-2 collection found (<c>optimizedcache_gc_live_size_bytes</c>)
+    /// minus L1 size; NaN when no replica exports it.
+    /// </summary>
+    public double LiveExcludingL1Bytes { get; init; } = double.NaN;
+
+    /// <summary>Largest over replicas of the live heap after the latest gen-2 collection; NaN when not exported.</summary>
+    public double LiveBytes { get; init; } = double.NaN;
+
     /// <summary>Sum of the replicas' GC heap sizes after their last collections.</summary>
     public double HeapBytes { get; init; }
 
@@ -69,6 +78,8 @@ internal sealed class DrillSample
         ["workingSetBytes"] = Json.Num(WorkingSetBytes, 0),
         ["workingSetExcludingL1Bytes"] = Json.Num(WorkingSetExcludingL1Bytes, 0),
         ["heapBytes"] = Json.Num(HeapBytes, 0),
+        ["liveBytes"] = Json.Num(LiveBytes, 0),
+        ["liveExcludingL1Bytes"] = Json.Num(LiveExcludingL1Bytes, 0),
         ["gcCollections"] = Json.Num(GcCollections, 0),
         ["gen2Collections"] = Json.Num(Gen2Collections, 0),
         ["hitRatio"] = Json.Num(HitRatio, 4),
@@ -240,6 +251,7 @@ internal sealed class DrillRecorder : IAsyncDisposable
         var hits = Delta(m => m.Sum("optimizedcache_requests_total", ("result", "hit")));
         var fills = live.Where(m => m.Has("optimizedcache_l1_budget_bytes") && m.Sum("optimizedcache_l1_budget_bytes") > 0)
             .Select(m => m.Sum("optimizedcache_l1_size_bytes") / m.Sum("optimizedcache_l1_budget_bytes")).ToList();
+        var gcLive = live.Where(m => m.Has("optimizedcache_gc_live_size_bytes")).ToList();
         var circuits = live.Where(m => m.Has("optimizedcache_l2_circuit_state")).Select(m => m.Sum("optimizedcache_l2_circuit_state")).ToList();
         return new DrillSample
         {
@@ -255,6 +267,8 @@ internal sealed class DrillRecorder : IAsyncDisposable
             WorkingSetBytes = live.Count == 0 ? 0 : live.Max(m => m.Sum("dotnet_process_memory_working_set_bytes")),
             WorkingSetExcludingL1Bytes = live.Count == 0 ? 0 : live.Max(m => m.Sum("dotnet_process_memory_working_set_bytes") - m.Sum("optimizedcache_l1_size_bytes")),
             HeapBytes = live.Sum(m => m.Sum("dotnet_gc_last_collection_heap_size_bytes")),
+            LiveBytes = gcLive.Count == 0 ? double.NaN : gcLive.Max(m => m.Sum("optimizedcache_gc_live_size_bytes")),
+            LiveExcludingL1Bytes = gcLive.Count == 0 ? double.NaN : gcLive.Max(m => m.Sum("optimizedcache_gc_live_size_bytes") - m.Sum("optimizedcache_l1_size_bytes")),
             GcCollections = Delta(m => m.Sum("dotnet_gc_collections_total")),
             Gen2Collections = Delta(m => m.Sum("dotnet_gc_collections_total", ("gc_heap_generation", "gen2"))),
             HitRatio = l1Lookups > 0 ? hits / l1Lookups : double.NaN,

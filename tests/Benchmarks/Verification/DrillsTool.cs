@@ -47,6 +47,7 @@ public sealed class DrillsTool : VerificationTool
         new("period-ms", "redis-slow: one pause every this many ms", "2000"),
         new("slow-bound-ms", "redis-slow: p99 during the slowdown must stay under this (the L2 timeout plus an origin call)", "1500"),
         new("memory-tolerance", "memory: L1 size may exceed its budget by this fraction", "0.10"),
+        new("memory-api", "memory: run this drill against these replicas instead (repeat; same --api-key), e.g. ones started with a small Cache__L1MaximumBytes, so the drill presses the budget", Repeatable: true),
         new("origin-fault", "length of the origin outage (the guard evaluates every 15 s over a window: give it 45 s or more to react); default: --fault"),
         new("monitoring", "Monitoring base URL (origin drill: the guard's reaction from /api/status)"),
         new("prometheus", "Prometheus base URL (origin drill: alerts that fired)"),
@@ -84,7 +85,7 @@ public sealed class DrillsTool : VerificationTool
                 {
                     "redis-restart" => await RedisRestartAsync(apis, admins),
                     "redis-slow" => await RedisSlowAsync(apis, admins),
-                    "memory" => await MemoryAsync(apis, admins),
+                    "memory" => await MemoryOnAsync(apis, admins, key),
                     _ => await OriginAsync(apis, admins),
                 };
             }
@@ -116,7 +117,8 @@ public sealed class DrillsTool : VerificationTool
         return new DrillRecorder(load, admins, Args.Duration("interval"));
     }
 
-    private LoadProfile Profile(double pageShare = 0) => new(Products: Args.Int("products", 1, 1_000_000), PageShare: pageShare);
+    private LoadProfile Profile(double pageShare = 0, double writeShare = 0.02) =>
+        new(Products: Args.Int("products", 1, 1_000_000), WriteShare: writeShare, PageShare: pageShare);
 
     // --- Redis stopped and restarted -------------------------------------------------------------------------------
 
@@ -346,7 +348,14 @@ public sealed class DrillsTool : VerificationTool
                 string.Create(CultureInfo.InvariantCulture, $"p99 {p99:0.0} ms during (before {baseline.Latency.PercentileMs(99):0.0} ms), max {slow.Latency.MaxMs:0} ms"), $"p99 <= {bound} ms"));
             Record(double.IsNaN(circuit)
                 ? new Check("redis-slow: circuit opened", null, "optimizedcache_l2_circuit_state not exported", "the Api has no L2 tier yet")
-                : new Check("redis-slow: circuit opened", circuit >= 1, $"highest state {circuit:0} (0 closed, 1 half-open, 2 open); {l2Errors:0} L2 errors"));
+                : new Check("redis-slow: circuit opened", circuit >= 1, $"highest state {circuit:0} (0 closed, 1 half-open, 2 open); {l2Errors:0} L2 errors",
+                    "timeouts must trip it: a Redis silent for half the breaker's window opens it, however many calls succeeded between pauses"));
+            var after = recorder.Between(to + 1, double.MaxValue).Select(s => s.CircuitState).Where(c => c is not null).Select(c => c!.Value).ToList();
+            if (!double.IsNaN(circuit) && circuit >= 1)
+            {
+                Record(new Check("redis-slow: circuit closed again once Redis answered", after.Count > 0 && after[^1] == 0,
+                    after.Count == 0 ? "no sample after the slowdown" : $"state {after[^1]:0} at the end of the recovery", "L2 is used again after the slowdown"));
+            }
             result["baseline"] = baseline.ToJson();
             result["slow"] = slow.ToJson();
             result["failures"] = whole.Failures;
@@ -362,15 +371,58 @@ public sealed class DrillsTool : VerificationTool
 
     // --- Memory pressure -------------------------------------------------------------------------------------------
 
+    // With --memory-api the drill runs against those replicas (a system started with a small L1 budget), at phase 3,
+    // and puts back the phase and the origins' rate limit it found there.
+    private async Task<JsonObject> MemoryOnAsync(IReadOnlyList<Uri> apis, IReadOnlyList<ApiClient> admins, string key)
+    {
+        if (!Args.Has("memory-api"))
+        {
+            return await MemoryAsync(apis, admins);
+        }
+
+        var memoryApis = Args.Urls("memory-api");
+        var memoryAdmins = memoryApis.Select(a => new ApiClient(a, key)).ToList();
+        try
+        {
+            var phase = await memoryAdmins[0].GetPhaseAsync();
+            var origins = Args.Flag("keep-rate-limit") ? null : await ApiClient.DisableRateLimitAsync(memoryAdmins);
+            try
+            {
+                await memoryAdmins[0].SetPhaseAsync(3, "verification: memory drill runs with the cache fully on");
+                var result = await MemoryAsync(memoryApis, memoryAdmins);
+                result["apis"] = new JsonArray([.. memoryApis.Select(a => (JsonNode?)a.ToString())]);
+                return result;
+            }
+            finally
+            {
+                if (origins is not null)
+                {
+                    await ApiClient.RestoreOriginsAsync(memoryAdmins, origins);
+                }
+
+                await memoryAdmins[0].SetPhaseAsync(phase, "verification: memory drill restores the phase it found");
+            }
+        }
+        finally
+        {
+            foreach (var a in memoryAdmins)
+            {
+                a.Dispose();
+            }
+        }
+    }
+
     private async Task<JsonObject> MemoryAsync(IReadOnlyList<Uri> apis, IReadOnlyList<ApiClient> admins)
     {
         var tolerance = Args.Double("memory-tolerance", 0, 10);
         var result = new JsonObject { ["tolerance"] = tolerance };
-        await using var recorder = Recorder(apis, admins, Profile(pageShare: 0.5), out var load);
+        // no writes: a product update invalidates every page (tag catalog:products), which would keep the large values
+        // out of L1 and the budget unpressed
+        await using var recorder = Recorder(apis, admins, Profile(pageShare: 0.5, writeShare: 0), out var load);
         using (load)
         {
             await recorder.StartAsync();
-            var from = recorder.Mark("large values: half the requests list 250 products (~0.75 MB each)");
+            var from = recorder.Mark("large values: half the requests list a page of 250 products (~37 KB each)");
             await Task.Delay(Args.Duration("warmup") + Args.Duration("fault"));
             recorder.Mark("memory drill over");
             await recorder.StopAsync();
@@ -392,7 +444,7 @@ public sealed class DrillsTool : VerificationTool
             {
                 Record(new Check($"memory: L1 within budget ±{SteppedLoadTool.Percent(tolerance, 0)}", null,
                     $"budget not reached: L1 peaked at {peak / 1048576:0.0} MiB of {budget / 1048576:0.0} MiB",
-                    "the drill cannot press this budget; start the Api with a small L1 budget (e.g. 32 MiB) to run it"));
+                    "the drill cannot press this budget; start the Api with a small L1 budget (Cache__L1MaximumBytes, a few MiB) to run it"));
             }
             else
             {

@@ -13,7 +13,7 @@ namespace OptimizedCache.Benchmarks.Verification;
 /// <param name="OtherReadShare">Share of requests that read customers, their orders, recommendations or collections.</param>
 /// <param name="Customers">Customer ids drawn from (Zipf).</param>
 /// <param name="Collections">Collection ids drawn from (uniform).</param>
-/// <param name="PageShare">Share of requests that list a page of 250 products (large values, ~0.75 MB each).</param>
+/// <param name="PageShare">Share of requests that list a page of 250 products (the largest values, ~37 KB each).</param>
 internal sealed record LoadProfile(int Products = 20_000, double ZipfS = 1.0, double WriteShare = 0.02, double OtherReadShare = 0.2,
     int Customers = 5_000, int Collections = 200, double PageShare = 0)
 {

@@ -36,7 +36,8 @@ public sealed class SoakTool : VerificationTool
         new("products", "product ids of the load (Zipf)", "20000"),
         new("write-share", "share of requests that update a product", "0.02"),
         new("keep-rate-limit", "keep the simulated origin's rate limit on (off by default: its 503s would be counted as the cache's errors)", IsFlag: true),
-        new("max-growth-mib-per-hour", "working-set slope over the second half above this fails (with R² at or above --min-r2)", "32"),
+        new("max-growth-mib-per-hour", "slope of the live heap less L1 over the second half above this fails (with R² at or above --min-r2)", "32"),
+        new("min-growth-mib", "the growth the line fits over the second half must also exceed this (the noise floor)", "8"),
         new("min-r2", "R² from which the slope counts as a trend", "0.5"),
         new("max-error-rate", "error rate above this fails", "0.005"),
     ];
@@ -80,7 +81,7 @@ public sealed class SoakTool : VerificationTool
             Progress($"soak: {duration} at phase 3, sampling every {interval.TotalSeconds:0} s");
             await Task.Delay(duration);
             await recorder.StopAsync();
-            Judge(recorder, duration, maxSlope, minR2, maxErrorRate, data);
+            Judge(recorder, duration, maxSlope, Args.Double("min-growth-mib", 0), minR2, maxErrorRate, data);
             data["timeline"] = recorder.ToJson();
             await ChartsAsync(recorder);
         }
@@ -101,36 +102,35 @@ public sealed class SoakTool : VerificationTool
         return data;
     }
 
-    private void Judge(DrillRecorder recorder, TimeSpan duration, double maxSlope, double minR2, double maxErrorRate, JsonObject data)
+    private void Judge(DrillRecorder recorder, TimeSpan duration, double maxSlope, double minGrowth, double minR2, double maxErrorRate, JsonObject data)
     {
         var half = duration.TotalSeconds / 2;
         var second = recorder.Samples.Where(s => s.T > half && s.WorkingSetBytes > 0).ToList();
         var whole = recorder.LoadBetween(0, double.MaxValue);
         var secondLoad = recorder.LoadBetween(half, double.MaxValue);
         var hitRatios = recorder.Samples.Where(s => s.T > half && double.IsFinite(s.HitRatio)).Select(s => s.HitRatio).ToList();
-        if (second.Count < 3)
-        {
-            Record(new Check("soak: working set (less the L1 cache) stops growing after warm-up", null, $"{second.Count} samples in the second half", "too few to fit a trend"));
-        }
-        else
-        {
-            double[] hours = [.. second.Select(s => s.T / 3600)];
-            var (slope, _, r2) = Statistics.LinearRegression(hours, [.. second.Select(s => s.WorkingSetExcludingL1Bytes / 1048576)]);
-            var (rawSlope, _, rawR2) = Statistics.LinearRegression(hours, [.. second.Select(s => s.WorkingSetBytes / 1048576)]);
-            var growing = slope > maxSlope && r2 >= minR2;
-            // Under ten minutes the second half is mostly warm-up noise: the figures are kept, the verdict is not given.
-            bool? verdict = duration >= MinimumJudgedDuration ? !growing : null;
-            Record(new Check("soak: working set (less the L1 cache) stops growing after warm-up", verdict,
-                string.Create(CultureInfo.InvariantCulture,
-                    $"slope {slope:0.0} MiB/h, R² {r2:0.00} over the second half ({second[0].WorkingSetExcludingL1Bytes / 1048576:0} → {second[^1].WorkingSetExcludingL1Bytes / 1048576:0} MiB); raw working set {rawSlope:0.0} MiB/h, R² {rawR2:0.00}"),
-                verdict is null
-                    ? $"not judged: a run under {MinimumJudgedDuration.TotalMinutes:0} min is too short to tell a trend from warm-up"
-                    : $"fails when slope > {maxSlope} MiB/h with R² >= {minR2}"));
-            data["workingSetSlopeMibPerHour"] = Json.Num(slope, 2);
-            data["workingSetR2"] = Json.Num(r2, 3);
-            data["rawWorkingSetSlopeMibPerHour"] = Json.Num(rawSlope, 2);
-            data["rawWorkingSetR2"] = Json.Num(rawR2, 3);
-        }
+        const string LeakCheck = "soak: memory (live heap after gen-2 collections, less the L1 cache) stops growing after warm-up";
+        // Under ten minutes the second half is mostly warm-up noise: the figures are kept, the verdict is not given.
+        var judged = duration >= MinimumJudgedDuration;
+        var verdict = LeakCriterion.Judge(
+            [.. recorder.Samples.Select(s => new LeakSample(s.T, s.Gen2Collections, s.LiveExcludingL1Bytes, s.WorkingSetExcludingL1Bytes))],
+            half, maxSlope, minGrowth, minR2, judged);
+        var workingSet = LeakCriterion.WorkingSetTrend(
+            [.. recorder.Samples.Select(s => new LeakSample(s.T, 0, double.NaN, s.WorkingSetExcludingL1Bytes))], half);
+        var raw = second.Count < 3
+            ? "too few samples"
+            : string.Create(CultureInfo.InvariantCulture, $"{Statistics.LinearRegression([.. second.Select(s => s.T / 3600)], [.. second.Select(s => s.WorkingSetBytes / 1048576)]).Slope:0.0} MiB/h");
+        Record(new Check(LeakCheck, verdict.Leaking is null ? null : !verdict.Leaking,
+            $"{verdict.Describe()}; beside it (GC slack included, not judged): {workingSet.Describe()}, raw working set {raw}",
+            !judged
+                ? $"not judged: a run under {MinimumJudgedDuration.TotalMinutes:0} min is too short to tell a trend from warm-up"
+                : verdict.Leaking is null ? "too few points to fit a trend" : $"fails when slope > {maxSlope} MiB/h with R² >= {minR2} and fitted growth > {minGrowth} MiB"));
+        data["leakBasis"] = verdict.Basis;
+        data["leakPoints"] = verdict.Points;
+        data["leakSlopeMibPerHour"] = Json.Num(verdict.SlopeMibPerHour, 2);
+        data["leakR2"] = Json.Num(verdict.RSquared, 3);
+        data["workingSetSlopeMibPerHour"] = Json.Num(workingSet.SlopeMibPerHour, 2);
+        data["workingSetR2"] = Json.Num(workingSet.RSquared, 3);
 
         var errorRate = whole.Requests == 0 ? double.NaN : (double)whole.Failures / whole.Requests;
         Record(new Check("soak: error rate", errorRate <= maxErrorRate, $"{SteppedLoadTool.Percent(errorRate, 3)} ({whole.Failures} of {whole.Requests})", $"at most {SteppedLoadTool.Percent(maxErrorRate, 1)}"));
@@ -155,6 +155,7 @@ public sealed class SoakTool : VerificationTool
                 new ChartSeries("working set (largest replica)", [.. samples.Select(s => (s.T, s.WorkingSetBytes / 1048576))]),
                 new ChartSeries("working set less L1", [.. samples.Select(s => (s.T, s.WorkingSetExcludingL1Bytes / 1048576))]),
                 new ChartSeries("GC heap (all replicas)", [.. samples.Select(s => (s.T, s.HeapBytes / 1048576))]),
+                new ChartSeries("live heap after gen 2, less L1", [.. samples.Where(s => double.IsFinite(s.LiveExcludingL1Bytes)).Select(s => (s.T, s.LiveExcludingL1Bytes / 1048576))]),
                 new ChartSeries("L1 size", [.. samples.Select(s => (s.T, s.L1SizeBytes / 1048576))]),
             ]));
         await File.WriteAllTextAsync(Path.Combine(ResultsDirectory, "soak-cache.svg"), SvgChart.Render(
