@@ -104,7 +104,9 @@ public sealed class RemovalRaceTests
     [Fact]
     public async Task AWriteStartedAfterTheRemovalIsAcceptedAndTombstonesExpireWithTheirWindow()
     {
-        await using var replicas = await Replicas.StartAsync(2, o => o.RemovalTombstoneWindow = TimeSpan.FromSeconds(1));
+        // a window long enough that the tombstones are still there when B has heard of both removals, even when a
+        // Redis round trip on a busy machine takes a good part of a second; short enough to watch them expire
+        await using var replicas = await Replicas.StartAsync(2, o => o.RemovalTombstoneWindow = TimeSpan.FromSeconds(3));
         var (a, b) = (replicas[0], replicas[1]);
         var before = b.RemoteInvalidationsApplied;
         await a.RemoveAsync("product:1");
@@ -121,8 +123,8 @@ public sealed class RemovalRaceTests
         await Replicas.WaitUntilAsync(() => ExistsInRedisAsync(replicas, "product:20").GetAwaiter().GetResult(), "the write of product:20");
 
         // past the window Redis forgets the removals, and writes go on being accepted
-        await Replicas.WaitUntilAsync(() => CountAsync(replicas, "EXISTS", structure.TombstoneSet).GetAwaiter().GetResult() == 0, "the key tombstones' expiry", 5);
-        await Replicas.WaitUntilAsync(() => CountAsync(replicas, "EXISTS", a.DistributedTier.PatternTombstoneKey).GetAwaiter().GetResult() == 0, "the pattern tombstones' expiry", 5);
+        await Replicas.WaitUntilAsync(() => CountAsync(replicas, "EXISTS", structure.TombstoneSet).GetAwaiter().GetResult() == 0, "the key tombstones' expiry", 10);
+        await Replicas.WaitUntilAsync(() => CountAsync(replicas, "EXISTS", a.DistributedTier.PatternTombstoneKey).GetAwaiter().GetResult() == 0, "the pattern tombstones' expiry", 10);
         await b.RemoveAsync("product:3"); // B's own removal: gone from B's L1, and from Redis
         await Task.Delay(5);
         Assert.Equal("later", await Read(b, "product:3", () => "later"));
