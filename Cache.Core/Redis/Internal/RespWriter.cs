@@ -85,27 +85,7 @@ internal static class RespWriter
         writer.Write("\r\n"u8);
     }
 
-    private static void WriteString(IBufferWriter<byte> writer, string value)
-    {
-        var length = Encoding.UTF8.GetByteCount(value);
-        if (length <= SmallString)
-        {
-            var span = writer.GetSpan(length + 16);
-            span[0] = (byte)'$';
-            var at = 1 + WriteDigits(span[1..], length);
-            span[at++] = (byte)'\r';
-            span[at++] = (byte)'\n';
-            at += Encoding.UTF8.GetBytes(value, span[at..]);
-            span[at++] = (byte)'\r';
-            span[at++] = (byte)'\n';
-            writer.Advance(at);
-            return;
-        }
-
-        WriteHeader(writer, (byte)'$', length);
-        Encoding.UTF8.GetBytes(value.AsSpan(), writer);
-        writer.Write("\r\n"u8);
-    }
+    private static void WriteString(IBufferWriter<byte> writer, string value) => WritePrefixedString(writer, [], value);
 
     private static void WriteBytes(IBufferWriter<byte> writer, ReadOnlySpan<byte> value)
     {
