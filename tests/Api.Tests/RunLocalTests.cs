@@ -106,13 +106,13 @@ public sealed class RunLocalTests
             // SIGTERM: everything the launcher started stops, and it says it stopped by request (exit 0).
             var started = RecordedParts(runDir);
             Assert.Equal(new[] { "redis", "store", "api-1", "api-2", "prometheus", "monitoring" }, started.Select(p => p.Name).Where(n => n != "grafana"));
-            Assert.All(started, part => Assert.True(IsRunning(part.Pid), $"{part.Name} ({part.Pid}) is not running before the stop"));
-            await SignalAsync(launcher.Id, "TERM");
+            Assert.All(started, part => Assert.True(ServerProcess.IsRunning(part.Pid), $"{part.Name} ({part.Pid}) is not running before the stop"));
+            await ServerProcess.SignalAsync(launcher.Id, "TERM");
             using var wait = new CancellationTokenSource(StopTimeout);
             await launcher.WaitForExitAsync(wait.Token);
             stopped = true;
             Assert.True(launcher.ExitCode == 0, $"the launcher exited with {launcher.ExitCode}:\n{log}");
-            Assert.All(started, part => Assert.False(IsRunning(part.Pid), $"{part.Name} ({part.Pid}) is still running after the launcher stopped"));
+            Assert.All(started, part => Assert.False(ServerProcess.IsRunning(part.Pid), $"{part.Name} ({part.Pid}) is still running after the launcher stopped"));
         }
         finally
         {
@@ -145,29 +145,6 @@ public sealed class RunLocalTests
             .Select(line => line.Split(' '))
             .Select(parts => (parts[0], int.Parse(parts[1], CultureInfo.InvariantCulture)))];
 
-    // A zombie (exited, not yet reaped) counts as stopped; /proc/<pid>/stat's state is 'Z' then.
-    private static bool IsRunning(int pid)
-    {
-        try
-        {
-            var stat = File.ReadAllText($"/proc/{pid}/stat");
-            return stat[(stat.LastIndexOf(')') + 2)..][0] != 'Z';
-        }
-        catch (IOException)
-        {
-            return false;
-        }
-        catch (UnauthorizedAccessException)
-        {
-            return true;
-        }
-    }
-
-    private static async Task SignalAsync(int pid, string signal)
-    {
-        using var kill = Process.Start("kill", ["-" + signal, pid.ToString(CultureInfo.InvariantCulture)]);
-        await kill.WaitForExitAsync();
-    }
 
     private static Task WaitForAsync(Func<bool> condition, TimeSpan timeout, Process launcher, BoundedLog log, string what) =>
         WaitForAsync(() => Task.FromResult(condition()), timeout, launcher, log, what);
@@ -188,7 +165,7 @@ public sealed class RunLocalTests
     {
         if (!launcher.HasExited)
         {
-            await SignalAsync(launcher.Id, "TERM");
+            await ServerProcess.SignalAsync(launcher.Id, "TERM");
             using var wait = new CancellationTokenSource(StopTimeout);
             try
             {
@@ -202,9 +179,9 @@ public sealed class RunLocalTests
 
         if (File.Exists(Path.Combine(runDir, "pids")))
         {
-            foreach (var (_, pid) in RecordedParts(runDir).Where(p => IsRunning(p.Pid)))
+            foreach (var (_, pid) in RecordedParts(runDir).Where(p => ServerProcess.IsRunning(p.Pid)))
             {
-                await SignalAsync(pid, "KILL");
+                await ServerProcess.SignalAsync(pid, "KILL");
             }
         }
     }

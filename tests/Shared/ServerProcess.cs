@@ -70,6 +70,31 @@ public static class ServerProcess
     }
 
     /// <summary>Kills the process tree and waits for it to exit.</summary>
+    /// <summary>Whether a process runs; a zombie (exited, not yet reaped: state 'Z' in /proc/&lt;pid&gt;/stat) counts as stopped.</summary>
+    public static bool IsRunning(int pid)
+    {
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            return stat[(stat.LastIndexOf(')') + 2)..][0] != 'Z';
+        }
+        catch (IOException)
+        {
+            return false;
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return true;
+        }
+    }
+
+    /// <summary>Sends a signal (TERM, STOP, CONT...) to a process with <c>kill</c>.</summary>
+    public static async Task SignalAsync(int pid, string signal)
+    {
+        using var kill = Process.Start("kill", ["-" + signal, pid.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        await kill.WaitForExitAsync();
+    }
+
     public static void Kill(Process? process)
     {
         if (process is null)

@@ -379,7 +379,7 @@ public sealed class LiveSystemFixture : IAsyncLifetime
     {
         if (!launcher.HasExited)
         {
-            await SignalAsync(launcher.Id, "TERM");
+            await ServerProcess.SignalAsync(launcher.Id, "TERM");
             using var wait = new CancellationTokenSource(StopTimeout);
             try
             {
@@ -399,32 +399,13 @@ public sealed class LiveSystemFixture : IAsyncLifetime
 
         foreach (var line in File.ReadAllLines(pids).Where(l => l.Length > 0))
         {
-            if (int.TryParse(line.Split(' ')[^1], NumberStyles.None, CultureInfo.InvariantCulture, out var pid) && IsRunning(pid))
+            if (int.TryParse(line.Split(' ')[^1], NumberStyles.None, CultureInfo.InvariantCulture, out var pid) && ServerProcess.IsRunning(pid))
             {
-                await SignalAsync(pid, "KILL");
+                await ServerProcess.SignalAsync(pid, "KILL");
             }
         }
     }
 
-    private static async Task SignalAsync(int pid, string signal)
-    {
-        using var kill = Process.Start("kill", ["-" + signal, pid.ToString(CultureInfo.InvariantCulture)]);
-        await kill.WaitForExitAsync();
-    }
-
-    // A zombie (exited, not yet reaped) counts as stopped.
-    private static bool IsRunning(int pid)
-    {
-        try
-        {
-            var stat = File.ReadAllText($"/proc/{pid}/stat");
-            return stat[(stat.LastIndexOf(')') + 2)..][0] != 'Z';
-        }
-        catch (IOException)
-        {
-            return false;
-        }
-    }
 }
 
 /// <summary>The parts of one guard evaluation (<c>GET /api/history</c>) the tests read.</summary>
