@@ -50,7 +50,8 @@ public sealed class PrometheusClientTests
     [Fact]
     public async Task NobodyListeningIsUnavailable()
     {
-        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{ServerProcess.FreePort()}/") };
+        using var refusing = ServerProcess.ReserveRefusingPort(out var deadPort);
+        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{deadPort}/") };
 
         var e = await Assert.ThrowsAsync<PrometheusUnavailableException>(
             () => new PrometheusClient(http).QueryAsync("up", DateTimeOffset.UtcNow, default));

@@ -109,7 +109,8 @@ public sealed class RolloutGuardTests(PrometheusFarm farm) : IClassFixture<Prome
     public async Task PrometheusDownMeansNoActionAndALoudStatus()
     {
         await using var api = await FakeAdminApi.StartAsync(phase: 2);
-        var dead = new Uri($"http://127.0.0.1:{ServerProcess.FreePort()}/");
+        using var refusing = ServerProcess.ReserveRefusingPort(out var deadPort);
+        var dead = new Uri($"http://127.0.0.1:{deadPort}/");
         var settings = MonitoringApp.Settings(dead, api.BaseAddress, Path.Combine(Path.GetTempPath(), Guid.NewGuid().ToString("N"), "b.json"));
         settings["Monitoring:Guard:RollbackOnMissingData"] = "true";
 

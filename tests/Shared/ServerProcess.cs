@@ -22,6 +22,18 @@ public static class ServerProcess
     }
 
     /// <summary>
+    /// A loopback port that refuses connections for as long as the returned socket is held: bound, never listening, so
+    /// no other test's server can take it (a port from <see cref="FreePort"/> may be taken by a parallel test).
+    /// </summary>
+    public static Socket ReserveRefusingPort(out int port)
+    {
+        var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        socket.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        port = ((IPEndPoint)socket.LocalEndPoint!).Port;
+        return socket;
+    }
+
+    /// <summary>
     /// Finds <paramref name="executable"/> on PATH (or in /usr/sbin, /usr/bin), or throws with the
     /// package that provides it. A missing server is a failure, never a skip.
     /// </summary>
