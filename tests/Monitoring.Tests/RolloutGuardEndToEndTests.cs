@@ -98,12 +98,27 @@ public sealed class RolloutGuardEndToEndTests(LiveSystemFixture system, ITestOut
         // Monitoring's status and metrics show the rollback too.
         var status = await system.GuardStatusAsync();
         Assert.Equal(rollback.Time, status.GetProperty("guard").GetProperty("lastRollbackAt").GetDateTimeOffset());
-        var metrics = await system.Http.GetStringAsync(new Uri(system.Monitoring, "/metrics"));
-        Assert.Contains(
-            metrics.Split('\n'),
-            line => line.StartsWith("rollout_guard_rollbacks_total{", StringComparison.Ordinal)
-                && line.Contains($"trigger=\"{rollback.Trigger}\"", StringComparison.Ordinal)
-                && line.Contains("outcome=\"executed\"", StringComparison.Ordinal));
+        // The exposition is cached for a moment (ServiceDefaults:ScrapeCacheDuration), so a scrape made just before the
+        // rollback can still be served; the series must show up within a few scrape intervals.
+        string[] guardLines = [];
+        try
+        {
+            await system.WaitForAsync(
+                async () =>
+                {
+                    var metrics = await system.Http.GetStringAsync(new Uri(system.Monitoring, "/metrics"));
+                    guardLines = metrics.Split('\n').Where(l => l.StartsWith("rollout_guard_", StringComparison.Ordinal)).ToArray();
+                    return guardLines.Any(line => line.StartsWith("rollout_guard_rollbacks_total{", StringComparison.Ordinal)
+                        && line.Contains($"trigger=\"{rollback.Trigger}\"", StringComparison.Ordinal)
+                        && line.Contains("outcome=\"executed\"", StringComparison.Ordinal));
+                },
+                TimeSpan.FromSeconds(5 * LiveSystemFixture.ScrapeIntervalSeconds),
+                "the executed rollback to appear in Monitoring's /metrics");
+        }
+        catch (TimeoutException e)
+        {
+            Assert.Fail($"{e.Message}; trigger '{rollback.Trigger}'; the rollout_guard series:\n{string.Join('\n', guardLines)}");
+        }
 
         // Phase 1: writes are off (every write bypasses the cache), reads are at 10% (most bypass it).
         foreach (var replica in system.Replicas)
