@@ -223,10 +223,18 @@ redis_ping() {
 # ---- Ports --------------------------------------------------------------------------------------------
 port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 taken=" "
+# Ports are picked below the kernel's ephemeral range: a port inside it can become the source port of some
+# outgoing connection before the part binds it ("address already in use").
+port_low=20000
+port_span=40000
+if read -r ephemeral_low _ < /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null \
+   && [[ "$ephemeral_low" =~ ^[0-9]+$ ]] && [ "$ephemeral_low" -ge $((port_low + 1000)) ]; then
+  port_span=$((ephemeral_low - port_low))
+fi
 next_port() {
   local p tries=0
   while :; do
-    p=$((20000 + (RANDOM * 32768 + RANDOM) % 40000))
+    p=$((port_low + (RANDOM * 32768 + RANDOM) % port_span))
     if [[ "$taken" != *" $p "* ]] && ! port_busy "$p"; then break; fi
     tries=$((tries + 1))
     [ "$tries" -lt 500 ] || { echo "run-local: found no free loopback port" >&2; exit 1; }

@@ -11,14 +11,70 @@ namespace OptimizedCache.Testing;
 /// </summary>
 public static class ServerProcess
 {
-    /// <summary>Asks the kernel for a free loopback port.</summary>
+    private const int LowestPort = 20000;
+    private static readonly Lock HandedOutLock = new();
+    private static readonly HashSet<int> HandedOut = [];
+
+    /// <summary>
+    /// A free loopback port for a server to listen on, picked at random below the kernel's ephemeral range
+    /// (<c>net.ipv4.ip_local_port_range</c>): a port from that range can be taken as the source port of any outgoing
+    /// connection between now and the server's bind, which then fails with "address already in use". No port is
+    /// handed out twice by one process. Where the ephemeral range leaves no room below it, the kernel picks.
+    /// </summary>
     public static int FreePort()
     {
+        var ephemeralLow = EphemeralRangeStart();
+        if (ephemeralLow - LowestPort >= 1000)
+        {
+            for (var attempt = 0; attempt < 200; attempt++)
+            {
+                var port = Random.Shared.Next(LowestPort, ephemeralLow);
+                lock (HandedOutLock)
+                {
+                    if (HandedOut.Contains(port) || !CanListenOn(port))
+                    {
+                        continue;
+                    }
+
+                    HandedOut.Add(port);
+                    return port;
+                }
+            }
+        }
+
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
-        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        var picked = ((IPEndPoint)listener.LocalEndpoint).Port;
         listener.Stop();
-        return port;
+        return picked;
+    }
+
+    private static bool CanListenOn(int port)
+    {
+        try
+        {
+            using var listener = new TcpListener(IPAddress.Loopback, port);
+            listener.Start();
+            listener.Stop();
+            return true;
+        }
+        catch (SocketException)
+        {
+            return false;
+        }
+    }
+
+    private static int EphemeralRangeStart()
+    {
+        try
+        {
+            var range = File.ReadAllText("/proc/sys/net/ipv4/ip_local_port_range").Split((char[])['\t', ' ', '\n'], StringSplitOptions.RemoveEmptyEntries);
+            return int.Parse(range[0], System.Globalization.CultureInfo.InvariantCulture);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException or IndexOutOfRangeException)
+        {
+            return 0; // unknown: let the kernel pick
+        }
     }
 
     /// <summary>
