@@ -46,10 +46,15 @@ public sealed partial class OptimizedHybridCache : HybridCache, IDisposable
     private readonly int _maximumKeyLength;
     private readonly int _maximumPayloadBytes;
     private readonly double _timestampsPerTick;
+    private CoarseClock? _coarseClock; // the L1 hit path's clock when _time is the system clock (replaced by maintenance)
     private int _disposed;
 
+    // Which L1 hits time themselves for the latency statistics when no listener wants every one: one in 64 per thread.
+    [ThreadStatic]
+    private static uint t_hitSample;
+
     /// <summary>One replayed L1 hit in this many feeds the hot-key statistics.</summary>
-    internal const int TopKeysHitSampling = 8;
+    internal const int TopKeysHitSampling = 32;
 
     internal OptimizedHybridCache(IOptions<OptimizedHybridCacheOptions> options, IServiceProvider services)
     {
@@ -63,6 +68,7 @@ public sealed partial class OptimizedHybridCache : HybridCache, IDisposable
         _maximumKeyLength = _options.MaximumKeyLength;
         _maximumPayloadBytes = (int)Math.Min(_options.MaximumPayloadBytes, int.MaxValue);
         _timestampsPerTick = (double)_time.TimestampFrequency / TimeSpan.TicksPerSecond;
+        _coarseClock = CoarseClock.For(_time);
 
         _meter = services.GetService<IMeterFactory>()?.Create(OptimizedCacheMetrics.MeterName) ?? new Meter(OptimizedCacheMetrics.MeterName);
         _ownsMeter = services.GetService<IMeterFactory>() is null;
@@ -83,12 +89,17 @@ public sealed partial class OptimizedHybridCache : HybridCache, IDisposable
         _budget = new MemoryBudget(_options, services.GetService<MemorySnapshotSource>() is { } source ? () => source() : MemorySnapshot.FromGC);
         _budget.Update();
         _l1 = new L1Store(_budget.CurrentBytes, OnEvicted);
-        // Hot keys see one replayed hit in TopKeysHitSampling, weighted accordingly: the drain stays cheap with
-        // large key sets (each Space-Saving step takes a lock and may displace a counter).
-        var sampled = 0;
+        // Hot keys see one replayed hit in TopKeysHitSampling, chosen at random (a fixed stride would always pick the
+        // same keys of a periodic pattern) and weighted accordingly: the drain stays cheap with large key sets (each
+        // Space-Saving step takes a lock and may displace a counter). The drain runs under the store's lock, so the
+        // generator's state needs no synchronization.
+        var random = (uint)Environment.TickCount | 1;
         _l1.OnReadDrained = entry =>
         {
-            if (++sampled % TopKeysHitSampling == 0)
+            random ^= random << 13;
+            random ^= random >> 17;
+            random ^= random << 5;
+            if (random % TopKeysHitSampling == 0)
             {
                 _topKeys.Record(entry.Key, hit: true, TopKeysHitSampling);
             }
@@ -126,7 +137,10 @@ public sealed partial class OptimizedHybridCache : HybridCache, IDisposable
 
         if ((flags & HybridCacheEntryFlags.DisableLocalCacheRead) == 0)
         {
-            var now = _time.GetTimestamp();
+            // A hit that is not timed reads the coarse clock: it only compares with the entry's times.
+            var coarse = _coarseClock;
+            var timed = coarse is null || (++t_hitSample & 63) == 0 || _operationDuration.Enabled;
+            var now = timed ? _time.GetTimestamp() : coarse!.GetTimestamp();
             if (_l1.TryPeek(key, out var entry) && entry.ValueType == typeof(T) && now < entry.ExpiresAt && !_tags.IsInvalid(entry)
                 && TryGetValue(entry, out T? value))
             {
@@ -138,7 +152,7 @@ public sealed partial class OptimizedHybridCache : HybridCache, IDisposable
                     TryStartRefresh(entry, flags, state, factory, options, tags);
                 }
 
-                if ((now & 63) == 0 || _operationDuration.Enabled)
+                if (timed)
                 {
                     RecordDuration(Operation.GetL1, now);
                 }
@@ -146,7 +160,8 @@ public sealed partial class OptimizedHybridCache : HybridCache, IDisposable
                 return new ValueTask<T>(value!);
             }
 
-            return MissAsync(key, flags, state, factory, options, tags, now, cancellationToken);
+            // the miss path times itself and stamps what it writes: from the precise clock
+            return MissAsync(key, flags, state, factory, options, tags, timed ? now : _time.GetTimestamp(), cancellationToken);
         }
 
         return JoinFlightAsync(key, flags, _dataTypes.Classify(key), state, factory, options, tags, _time.GetTimestamp(), cancellationToken);

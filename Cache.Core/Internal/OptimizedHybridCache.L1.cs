@@ -286,6 +286,11 @@ public sealed partial class OptimizedHybridCache
 
         try
         {
+            if (_coarseClock is not null)
+            {
+                _coarseClock = CoarseClock.For(_time); // re-based, so that the tick count and the precise clock cannot drift apart
+            }
+
             var now = _time.GetTimestamp();
             _l1.RemoveWhere((this, now), static (s, entry) => s.now >= entry.StaleUntil, EvictionReason.Expired);
             _l1.RemoveWhere(this, static (cache, entry) => cache._tags.IsInvalid(entry), EvictionReason.Removed);

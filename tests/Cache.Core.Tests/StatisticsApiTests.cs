@@ -41,9 +41,17 @@ public sealed class StatisticsApiTests
     public async Task TopKeysListTheBusiestKeysWithTheirHitRatesWithinAFixedCapacity()
     {
         using var test = TestCache.Create(o => o.TopKeysCapacity = 5);
-        for (var i = 0; i < 50; i++)
+        // L1 hits reach the statistics through the lossy read buffer and then sampled (one in
+        // OptimizedHybridCache.TopKeysHitSampling, weighted), so the hot key gets enough hits for the estimate to be
+        // close, and the buffer is replayed (GetTopKeys does that) before a tight loop can overwrite it
+        const int HotReads = 2_000;
+        for (var i = 0; i < HotReads; i++)
         {
             await test.Cache.GetOrCreateAsync("product:hot", _ => ValueTask.FromResult("h"));
+            if (i % 16 == 0)
+            {
+                _ = test.Cache.GetTopKeys(1);
+            }
         }
 
         for (var i = 0; i < 100; i++)
@@ -55,7 +63,7 @@ public sealed class StatisticsApiTests
 
         Assert.True(top.Count <= 5);
         Assert.Equal("product:hot", top[0].Key);
-        Assert.True(top[0].Requests >= 40);
+        Assert.InRange(top[0].Requests, HotReads / 2, HotReads * 2);
         Assert.InRange(top[0].HitRate, 0.9, 1.0);
     }
 }
