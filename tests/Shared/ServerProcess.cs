@@ -14,6 +14,7 @@ public static class ServerProcess
     private const int LowestPort = 20000;
     private static readonly Lock HandedOutLock = new();
     private static readonly HashSet<int> HandedOut = [];
+    private static readonly int EphemeralLow = EphemeralRangeStart(); // fixed for the machine: read once
 
     /// <summary>
     /// A free loopback port for a server to listen on, picked at random below the kernel's ephemeral range
@@ -23,12 +24,11 @@ public static class ServerProcess
     /// </summary>
     public static int FreePort()
     {
-        var ephemeralLow = EphemeralRangeStart();
-        if (ephemeralLow - LowestPort >= 1000)
+        if (EphemeralLow - LowestPort >= 1000)
         {
             for (var attempt = 0; attempt < 200; attempt++)
             {
-                var port = Random.Shared.Next(LowestPort, ephemeralLow);
+                var port = Random.Shared.Next(LowestPort, EphemeralLow);
                 lock (HandedOutLock)
                 {
                     if (HandedOut.Contains(port) || !CanListenOn(port))
