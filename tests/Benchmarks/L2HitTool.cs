@@ -130,6 +130,8 @@ public sealed class L2HitTool : IMeasuringTool
         long operations = 0;
         var cpu = Process.GetCurrentProcess().TotalProcessorTime;
         var allocated = GC.GetTotalAllocatedBytes();
+        var collections = GC.CollectionCount(0);
+        var paused = GC.GetTotalPauseDuration();
         var started = Stopwatch.GetTimestamp();
         var callers = Enumerable.Range(0, Callers).Select(c => Task.Run(async () =>
         {
@@ -146,7 +148,11 @@ public sealed class L2HitTool : IMeasuringTool
         var rate = operations / Stopwatch.GetElapsedTime(started).TotalSeconds;
         var cpuPerOp = (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalMicroseconds / operations;
         var bytesPerOp = (GC.GetTotalAllocatedBytes() - allocated) / (double)operations;
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {rate,10:N0} ops/s, {cpuPerOp:0.00} µs CPU and {bytesPerOp:N0} B allocated per operation (this process)"));
+        var elapsed = Stopwatch.GetElapsedTime(started);
+        var pausedShare = (GC.GetTotalPauseDuration() - paused) / elapsed;
+        Console.WriteLine(string.Create(
+            CultureInfo.InvariantCulture,
+            $"  {rate,10:N0} ops/s, {cpuPerOp:0.00} µs CPU and {bytesPerOp:N0} B allocated per operation (this process), {GC.CollectionCount(0) - collections} GCs pausing {pausedShare:P1} of the time"));
         return rate;
     }
 }

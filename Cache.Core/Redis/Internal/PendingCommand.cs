@@ -12,7 +12,7 @@ namespace OptimizedCache.Cache.Core.Redis.Internal;
 /// (until it has taken the result). It goes back to the pool only when both have let go, so a timed-out or
 /// cancelled command keeps its place in the FIFO and its late reply is read and dropped.
 /// </remarks>
-internal sealed class PendingCommand : IValueTaskSource<RedisReply>
+internal sealed class PendingCommand : IValueTaskSource<RedisReply>, IThreadPoolWorkItem
 {
     private const int MaxPooled = 4096;
     private static readonly ConcurrentQueue<PendingCommand> Pool = new();
@@ -25,6 +25,7 @@ internal sealed class PendingCommand : IValueTaskSource<RedisReply>
     private int _holders;
     private CancellationTokenRegistration _cancellation;
     private CancellationToken _token;
+    private RedisReply _queuedReply;
 
     private PendingCommand()
     {
@@ -92,6 +93,32 @@ internal sealed class PendingCommand : IValueTaskSource<RedisReply>
         _core.RunContinuationsAsynchronously = !runContinuationInline;
         _core.SetResult(reply);
         return true;
+    }
+
+    /// <summary>
+    /// Completes the command with its reply on a thread-pool thread, queued behind the work already waiting there
+    /// (the global queue, not this thread's own). The connection's hold passes to the queued completion, which lets
+    /// go once the result is set. False (nothing queued, the hold not taken) when the command was already completed.
+    /// </summary>
+    public bool TryQueueResult(RedisReply reply)
+    {
+        if (Interlocked.Exchange(ref _completed, 1) != 0)
+        {
+            return false;
+        }
+
+        _queuedReply = reply;
+        ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
+        return true;
+    }
+
+    void IThreadPoolWorkItem.Execute()
+    {
+        var reply = _queuedReply;
+        _queuedReply = default;
+        _core.RunContinuationsAsynchronously = false;
+        _core.SetResult(reply);
+        Release(); // the connection's hold, handed over by TryQueueResult
     }
 
     /// <summary>Fails the command; false when it was already completed.</summary>

@@ -647,6 +647,11 @@ internal sealed class PhysicalConnection : IAsyncDisposable, IThreadPoolWorkItem
 
     private static void Complete(PendingCommand op, RedisReply reply, bool inline)
     {
+        if (!inline && op.TryQueueResult(reply))
+        {
+            return; // the queued completion lets go of the command
+        }
+
         op.TrySetResult(reply, inline);
         op.ReleaseByConnection();
     }
