@@ -144,8 +144,8 @@ internal sealed class ResilientRedis : IAsyncDisposable
         return current
         """);
 
-    // The most failures one stall hands to the breaker: more than the calls the window of a busy cache holds. (With
-    // FailureRatio 1 the breaker opens only when every call in its window failed, so a stall cannot open it.)
+    // The most failures one trip hands to the breaker. Polly has seen no outcome since the circuit last closed, so it
+    // opens at its minimum throughput; this only bounds the loop.
     private const int MaximumStallFailures = 100_000;
 
     private static readonly RedisTimeoutException StallException = new("Redis answered no command for the stall threshold of the sampling window.");
@@ -158,6 +158,7 @@ internal sealed class ResilientRedis : IAsyncDisposable
     private readonly TimeProvider _clock = TimeProvider.System;
     private readonly TimeSpan _timeout;
     private readonly StallTracker _stalls;
+    private readonly ClosedCircuitHealth _health;
     private readonly CancellationTokenSource _disposing = new();
     private readonly Task<RedisClient?> _connecting;
     private volatile RedisClient? _client;
@@ -179,6 +180,7 @@ internal sealed class ResilientRedis : IAsyncDisposable
         _logger = loggerFactory.CreateLogger<ResilientRedis>();
         _timeout = options.Timeout;
         _stalls = new StallTracker(options.Timeout, options.SamplingDuration, options.FailureRatio, _clock);
+        _health = new ClosedCircuitHealth(options.SamplingDuration, options.FailureRatio, options.MinimumThroughput);
         var breakDuration = options.BreakDuration;
         _pipeline = new ResiliencePipelineBuilder { TimeProvider = _clock }
             .AddCircuitBreaker(new CircuitBreakerStrategyOptions
@@ -194,6 +196,7 @@ internal sealed class ResilientRedis : IAsyncDisposable
                 {
                     _closed = false;
                     _stalls.Reset();
+                    _health.Reset();
                     Volatile.Write(ref _openUntil, _clock.GetTimestamp() + (long)(args.BreakDuration.TotalSeconds * _clock.TimestampFrequency));
                     Log.L2CircuitOpened(_logger, (long)args.BreakDuration.TotalMilliseconds, args.Outcome.Exception?.GetType().Name ?? "none");
                     RaiseCircuitChanged(L2CircuitState.Open);
@@ -208,6 +211,7 @@ internal sealed class ResilientRedis : IAsyncDisposable
                 },
                 OnClosed = _ =>
                 {
+                    _health.Reset(); // before calls count again: the closed circuit is judged afresh, as Polly's own metrics are
                     Volatile.Write(ref _openUntil, 0);
                     _closed = true;
                     Log.L2CircuitClosed(_logger);
@@ -589,10 +593,10 @@ internal sealed class ResilientRedis : IAsyncDisposable
         return until != 0 && _clock.GetTimestamp() < until;
     }
 
-    // Closed circuit (the common case): the call runs directly and its outcome is then handed to the breaker through
-    // the pipeline with a callback that has already completed, so the breaker sees every outcome (and opens on
-    // them) without an async state machine per call. Otherwise (half-open, or open past its break) the call runs
-    // inside the pipeline, which lets one probe through and refuses the rest.
+    // Closed circuit (the common case): the call runs directly and its outcome is judged by Report (the closed
+    // circuit's failure ratio and the stall rule), which opens the breaker when either is reached, without a pass
+    // through the pipeline or an async state machine per call. Otherwise (half-open, or open past its break) the call
+    // runs inside the pipeline, which lets one probe through and refuses the rest.
     private async ValueTask<L2Result<T>> ExecuteAsync<TState, T>(
         string operation, TState state, Func<RedisClient, TState, CancellationToken, Task<T>> call, CancellationToken cancellationToken)
     {
@@ -622,8 +626,9 @@ internal sealed class ResilientRedis : IAsyncDisposable
         return Finish(operation, outcome, cancellationToken);
     }
 
-    // Hands the outcome of a call made with the circuit closed (sent at <paramref name="started"/>) to the breaker, and
-    // its wait to the stall tracker. The caller's own cancellation says nothing about Redis and is not reported.
+    // Judges the outcome of a call made with the circuit closed (sent at <paramref name="started"/>): its share of the
+    // failure ratio (ClosedCircuitHealth, in place of a pass through Polly per call), and its wait for the stall
+    // tracker. The caller's own cancellation says nothing about Redis and is not counted.
     private void Report<T>(Outcome<T> outcome, long started, CancellationToken cancellationToken)
     {
         if (outcome.Exception is OperationCanceledException && cancellationToken.IsCancellationRequested)
@@ -631,7 +636,18 @@ internal sealed class ResilientRedis : IAsyncDisposable
             return;
         }
 
-        Record(outcome);
+        if (outcome.Exception is { } exception && IsOutage(exception))
+        {
+            if (_health.RecordFailure())
+            {
+                Trip(exception);
+            }
+        }
+        else
+        {
+            _health.RecordSuccess(); // an error reply (WRONGTYPE, NOPERM) is Redis answering: Polly's ShouldHandle ignores it too
+        }
+
         var stalled = outcome.Exception switch
         {
             null => _stalls.RecordAnswer(_clock.GetTimestamp() - started),
@@ -646,16 +662,23 @@ internal sealed class ResilientRedis : IAsyncDisposable
 
     // Redis has answered nothing for FailureRatio of the sampling window: a stall, whatever share of calls it failed.
     // The calls answered before and between the pauses outnumber the timeouts (a stalled connection carries few calls,
-    // a healthy one many), so the breaker's call ratio stays low; the stall is handed to it as failed calls until it
-    // opens, so that opening, the break, the half-open probe and the events stay the breaker's own. Bounded: the
-    // breaker opens once failures reach FailureRatio of the calls in its window, and the loop stops there.
+    // a healthy one many), so the call ratio stays low; the stall opens the circuit all the same.
     private void TripOnStall()
     {
         Log.L2Stalled(_logger, (long)_stalls.Window.TotalMilliseconds);
-        var stall = Outcome.FromException<bool>(StallException);
+        Trip(StallException);
+    }
+
+    // The failures of the calls made with the circuit closed reached the failure ratio: the circuit must open. The
+    // failure is handed to the breaker until it opens, so that opening, the break, the half-open probe and the events
+    // stay the breaker's own. Polly has seen no outcome since the circuit last closed (its metrics reset then), so it
+    // opens at its minimum throughput; the loop is bounded all the same.
+    private void Trip(Exception failure)
+    {
+        var outcome = Outcome.FromException<bool>(failure);
         for (var i = 0; i < MaximumStallFailures && _closed && Volatile.Read(ref _disposed) == 0; i++)
         {
-            Record(stall);
+            Record(outcome);
         }
     }
 
