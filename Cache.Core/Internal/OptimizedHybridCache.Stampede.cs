@@ -177,7 +177,21 @@ public sealed partial class OptimizedHybridCache
         return true;
     }
 
-    private readonly record struct FlightKey(string Key, HybridCacheEntryFlags Flags);
+    // A flight's key: hashed once when made, not on each of the map's lookup, add and remove.
+    private readonly struct FlightKey(string key, HybridCacheEntryFlags flags) : IEquatable<FlightKey>
+    {
+        private readonly int _hash = HashCode.Combine(key.GetHashCode(), (int)flags);
+
+        public string Key { get; } = key;
+
+        public HybridCacheEntryFlags Flags { get; } = flags;
+
+        public bool Equals(FlightKey other) => _hash == other._hash && Flags == other.Flags && string.Equals(Key, other.Key, StringComparison.Ordinal);
+
+        public override bool Equals(object? obj) => obj is FlightKey other && Equals(other);
+
+        public override int GetHashCode() => _hash;
+    }
 
     private abstract class Flight;
 
