@@ -113,12 +113,18 @@ public sealed partial class OptimizedHybridCache
     /// counted miss) when the tier found nothing, when an invalidation overtook the read, or when the value does not
     /// deserialize. Synchronous: the flight awaits the tier itself (one suspension per read).
     /// </summary>
+    /// <remarks>
+    /// The hit's pooled array (<see cref="DistributedCacheHit.Lease"/>) goes back to the pool here, except when the
+    /// payload it holds is handed on for joined callers to deserialize (a mutable type): then it comes back in
+    /// <paramref name="lease"/> for the flight to return once it knows whether anyone else will read it.
+    /// </remarks>
     private bool TryAcceptL2Hit<T>(
         string key, int dataType, HybridCacheEntryFlags flags, HybridCacheEntryOptions? options, long readStarted, DistributedCacheHit? found,
-        [MaybeNullWhen(false)] out T value, out ReadOnlyMemory<byte>? payload)
+        [MaybeNullWhen(false)] out T value, out ReadOnlyMemory<byte>? payload, out byte[]? lease)
     {
         value = default;
         payload = null;
+        lease = null;
         if (found is not { } hit)
         {
             _counters.Increment(dataType, CounterKind.L2Miss);
@@ -133,6 +139,7 @@ public sealed partial class OptimizedHybridCache
         var createdAt = now - ToTimestampSpan(hit.ReadAt - hit.CreatedAt);
         if (IsInvalidatedSince(key, readStarted) || _tags.IsInvalid(createdAt, hit.Tags))
         {
+            RedisDistributedTier.ReturnLease(hit.Lease);
             _counters.Increment(dataType, CounterKind.L2Miss);
             return false;
         }
@@ -143,6 +150,7 @@ public sealed partial class OptimizedHybridCache
         }
         catch (Exception ex)
         {
+            RedisDistributedTier.ReturnLease(hit.Lease);
             _logger.DeserializationFailed(ex, _dataTypes.Names[dataType], typeof(T).Name);
             _counters.Increment(dataType, CounterKind.L2Miss);
             return false;
@@ -172,6 +180,15 @@ public sealed partial class OptimizedHybridCache
                 _l1.Set(entry);
                 UndoIfOvertaken(entry, readStarted);
             }
+        }
+
+        if (payload is null)
+        {
+            RedisDistributedTier.ReturnLease(hit.Lease); // nothing reads the bytes any more
+        }
+        else
+        {
+            lease = hit.Lease;
         }
 
         return true;
@@ -244,12 +261,13 @@ public sealed partial class OptimizedHybridCache
 
         private CancellationToken Token => _cancellation?.Token ?? CancellationToken.None;
 
-        /// <summary>Joins unless every caller already cancelled (then the factory is being cancelled too).</summary>
+        /// <summary>Joins unless the flight has finished or every caller already cancelled (then the factory is being cancelled too).</summary>
         public bool TryJoin()
         {
             lock (this)
             {
-                if (_cancellation is { IsCancellationRequested: true })
+                // A finished flight takes no one: its outcome may no longer carry the payload a joiner would read.
+                if (_finished || _cancellation is { IsCancellationRequested: true })
                 {
                     return false;
                 }
@@ -410,9 +428,10 @@ public sealed partial class OptimizedHybridCache
         {
             T? value;
             ReadOnlyMemory<byte>? payload;
+            byte[]? lease;
             try
             {
-                if (!_cache.TryAcceptL2Hit(_key.Key, _dataType, _key.Flags, _options, started, hit, out value, out payload))
+                if (!_cache.TryAcceptL2Hit(_key.Key, _dataType, _key.Flags, _options, started, hit, out value, out payload, out lease))
                 {
                     result = default!;
                     return false;
@@ -425,7 +444,7 @@ public sealed partial class OptimizedHybridCache
             }
 
             _cache.RecordDuration(Operation.GetL2, started);
-            result = Complete(new Outcome(value!, payload, ValueIsPrivate: true), forStarter);
+            result = Complete(new Outcome(value!, payload, ValueIsPrivate: true), forStarter, lease);
             return true;
         }
 
@@ -507,9 +526,9 @@ public sealed partial class OptimizedHybridCache
 
         // Publishes the outcome to every joined caller, then gives the starter that ran the flight its own value
         // (or the flight's exception); a background run gets default.
-        private T Complete(Outcome outcome, bool forStarter)
+        private T Complete(Outcome outcome, bool forStarter, byte[]? lease = null)
         {
-            Finish(outcome);
+            outcome = Finish(outcome, lease);
             if (!forStarter)
             {
                 return default!;
@@ -535,21 +554,30 @@ public sealed partial class OptimizedHybridCache
             }
         }
 
-        private void Finish(Outcome outcome)
+        // Publishes the outcome; returns it as published. With a lease (the payload lies in a pooled array), the payload
+        // is copied for joined callers, who deserialize their own copies later, or dropped when the one caller will take
+        // the deserialized value itself; either way nothing reads the pooled array after this, and it goes back.
+        private Outcome Finish(Outcome outcome, byte[]? lease)
         {
             // leave the map first: a caller arriving now either finds L1 filled or starts afresh
             _cache._flights.TryRemove(new KeyValuePair<FlightKey, Flight>(_key, this));
             TaskCompletionSource<Outcome>? waiters;
             lock (this)
             {
+                if (lease is not null)
+                {
+                    outcome = _callers > 1 ? outcome with { Payload = outcome.Payload?.ToArray() } : outcome with { Payload = null };
+                }
+
                 _outcome = outcome;
                 _finished = true;
                 waiters = _waiters;
             }
 
+            RedisDistributedTier.ReturnLease(lease);
             if (waiters is null)
             {
-                return;
+                return outcome;
             }
 
             if (outcome.Error is { } error)
@@ -561,6 +589,8 @@ public sealed partial class OptimizedHybridCache
             {
                 waiters.TrySetResult(outcome);
             }
+
+            return outcome;
         }
     }
 }

@@ -36,8 +36,13 @@ public sealed partial class RedisClient
     /// <param name="keyPrefix">UTF-8 bytes sent in front of <paramref name="key"/> as part of the same key (empty for none).</param>
     /// <param name="key">The key (after the prefix).</param>
     /// <param name="cancellationToken">Cancels the wait.</param>
-    internal ValueTask<RedisReply> SendGetAsync(ReadOnlyMemory<byte> keyPrefix, string key, CancellationToken cancellationToken) =>
-        SendAsync(RedisCommands.Get, [RedisArg.Prefixed(keyPrefix, key)], cancellationToken);
+    /// <param name="pooledBulk">
+    /// The value is read into an array rented from <see cref="System.Buffers.ArrayPool{T}.Shared"/>: take it with
+    /// <see cref="RedisReply.TryTakeLease"/> and return it when done with the bytes (a reply whose lease is not taken
+    /// is merely collected).
+    /// </param>
+    internal ValueTask<RedisReply> SendGetAsync(ReadOnlyMemory<byte> keyPrefix, string key, CancellationToken cancellationToken, bool pooledBulk = false) =>
+        SendAsync(RedisCommands.Get, [RedisArg.Prefixed(keyPrefix, key)], cancellationToken, pooledBulk);
 
     /// <summary>The value of a GET reply, as <see cref="GetAsync"/> returns it (an error reply throws <see cref="RedisServerException"/>).</summary>
     internal static byte[]? ReadGetReply(RedisReply reply) => reply.ThrowIfError("GET").AsBytes();

@@ -134,6 +134,6 @@ public sealed partial class RedisClient : IAsyncDisposable
     }
 
     /// <summary>Sends on the live connection, or fails at once when there is none.</summary>
-    internal ValueTask<RedisReply> SendAsync(CommandName command, ReadOnlySpan<RedisArg> args, CancellationToken cancellationToken) =>
-        _manager.GetConnection().SendAsync(command, args, cancellationToken);
+    internal ValueTask<RedisReply> SendAsync(CommandName command, ReadOnlySpan<RedisArg> args, CancellationToken cancellationToken, bool pooledBulk = false) =>
+        _manager.GetConnection().SendAsync(command, args, cancellationToken, pooledBulk: pooledBulk);
 }

@@ -11,7 +11,8 @@ public readonly struct RedisReply : IEquatable<RedisReply>
 {
     private static readonly RedisReply[] EmptyArray = [];
 
-    // SimpleString and Error: string; BulkString: byte[]; Array: RedisReply[]; nil: null.
+    // SimpleString and Error: string; BulkString: byte[]; Array: RedisReply[]; nil: null. A bulk string read into a
+    // pooled array (PooledBulkString) holds its length + 1 in _integer; otherwise _integer is 0 for a bulk string.
     private readonly object? _value;
     private readonly long _integer;
 
@@ -56,6 +57,31 @@ public readonly struct RedisReply : IEquatable<RedisReply>
     /// <param name="value">The bytes (owned by the reply), or null.</param>
     public static RedisReply BulkString(byte[]? value) => new(RedisReplyKind.BulkString, value, 0);
 
+    /// <summary>
+    /// A bulk string read into an array rented from <see cref="System.Buffers.ArrayPool{T}.Shared"/> (only its first
+    /// <paramref name="length"/> bytes are the value). Whoever takes it with <see cref="TryTakeLease"/> returns the
+    /// array; every other accessor copies the value out, so a reply nobody takes the lease of is merely collected.
+    /// </summary>
+    internal static RedisReply PooledBulkString(byte[] rented, int length) => new(RedisReplyKind.BulkString, rented, length + 1L);
+
+    /// <summary>The rented array and the value's length of a <see cref="PooledBulkString"/> reply; false for any other reply.</summary>
+    internal bool TryTakeLease(out byte[] rented, out int length)
+    {
+        if (Kind == RedisReplyKind.BulkString && _integer > 0 && _value is byte[] array)
+        {
+            rented = array;
+            length = (int)(_integer - 1);
+            return true;
+        }
+
+        rented = null!;
+        length = 0;
+        return false;
+    }
+
+    // The value of a bulk string, pooled or not (empty for nil).
+    private ReadOnlySpan<byte> Bulk => _value is byte[] bytes ? (_integer > 0 ? bytes.AsSpan(0, (int)(_integer - 1)) : bytes) : default;
+
     /// <summary>Creates an array reply; null is nil.</summary>
     /// <param name="elements">The elements (owned by the reply), or null.</param>
     public static RedisReply Array(RedisReply[]? elements) => new(RedisReplyKind.Array, elements, 0);
@@ -68,8 +94,8 @@ public readonly struct RedisReply : IEquatable<RedisReply>
         {
             case RedisReplyKind.Integer:
                 return _integer;
-            case RedisReplyKind.BulkString when _value is byte[] bytes
-                && System.Buffers.Text.Utf8Parser.TryParse(bytes, out long parsed, out var used) && used == bytes.Length:
+            case RedisReplyKind.BulkString when _value is byte[]
+                && System.Buffers.Text.Utf8Parser.TryParse(Bulk, out long parsed, out var used) && used == Bulk.Length:
                 return parsed;
             case RedisReplyKind.SimpleString when long.TryParse((string)_value!, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var n):
                 return n;
@@ -82,7 +108,7 @@ public readonly struct RedisReply : IEquatable<RedisReply>
     /// <exception cref="InvalidCastException">The reply is an integer, an error or an array.</exception>
     public byte[]? AsBytes() => Kind switch
     {
-        RedisReplyKind.BulkString => (byte[]?)_value,
+        RedisReplyKind.BulkString => _integer > 0 ? Bulk.ToArray() : (byte[]?)_value,
         RedisReplyKind.SimpleString => Encoding.UTF8.GetBytes((string)_value!),
         _ => throw new InvalidCastException($"A {Kind} reply is not a string."),
     };
@@ -91,7 +117,7 @@ public readonly struct RedisReply : IEquatable<RedisReply>
     /// <exception cref="InvalidCastException">The reply is an error or an array.</exception>
     public string? AsString() => Kind switch
     {
-        RedisReplyKind.BulkString => _value is byte[] bytes ? Encoding.UTF8.GetString(bytes) : null,
+        RedisReplyKind.BulkString => _value is byte[] ? Encoding.UTF8.GetString(Bulk) : null,
         RedisReplyKind.SimpleString => (string)_value!,
         RedisReplyKind.Integer => _integer.ToString(CultureInfo.InvariantCulture),
         _ => throw new InvalidCastException($"A {Kind} reply is not a string."),
@@ -115,7 +141,7 @@ public readonly struct RedisReply : IEquatable<RedisReply>
         {
             RedisReplyKind.Integer => _integer == other._integer,
             RedisReplyKind.SimpleString or RedisReplyKind.Error => string.Equals((string?)_value, (string?)other._value, StringComparison.Ordinal),
-            RedisReplyKind.BulkString => IsNull || ((byte[])_value!).AsSpan().SequenceEqual((byte[])other._value!),
+            RedisReplyKind.BulkString => IsNull || Bulk.SequenceEqual(other.Bulk),
             _ => IsNull || ((RedisReply[])_value!).AsSpan().SequenceEqual((RedisReply[])other._value!),
         };
     }
@@ -124,7 +150,7 @@ public readonly struct RedisReply : IEquatable<RedisReply>
     public override bool Equals(object? obj) => obj is RedisReply other && Equals(other);
 
     /// <inheritdoc />
-    public override int GetHashCode() => HashCode.Combine(Kind, _integer, _value is byte[] b ? b.Length : 0);
+    public override int GetHashCode() => HashCode.Combine(Kind, Kind == RedisReplyKind.BulkString ? 0 : _integer, Bulk.Length);
 
     /// <summary>Whether two replies are equal (deep).</summary>
     /// <param name="left">A reply.</param>
@@ -142,7 +168,7 @@ public readonly struct RedisReply : IEquatable<RedisReply>
         RedisReplyKind.Integer => $"Integer {_integer.ToString(CultureInfo.InvariantCulture)}",
         RedisReplyKind.SimpleString => $"SimpleString {(string)_value!}",
         RedisReplyKind.Error => $"Error {(string)_value!}",
-        RedisReplyKind.BulkString => _value is byte[] b ? $"BulkString ({b.Length} bytes)" : "BulkString nil",
+        RedisReplyKind.BulkString => _value is byte[] ? $"BulkString ({Bulk.Length} bytes)" : "BulkString nil",
         _ => _value is RedisReply[] a ? $"Array ({a.Length} elements)" : "Array nil",
     };
 }

@@ -149,8 +149,22 @@ internal sealed class RedisDistributedTier : IDistributedCacheTier, IAsyncDispos
     }
 
     /// <inheritdoc />
-    public ValueTask<DistributedCacheHit?> EndGetAsync(RedisReply reply, Exception? failure, long sentAt, int dataType, CancellationToken cancellationToken) =>
-        DecodeAsync(_redis.EndGet(reply, failure, sentAt, cancellationToken), dataType, cancellationToken);
+    public ValueTask<DistributedCacheHit?> EndGetAsync(RedisReply reply, Exception? failure, long sentAt, int dataType, CancellationToken cancellationToken)
+    {
+        var read = _redis.EndGet(reply, failure, sentAt, cancellationToken);
+        if (!read.Ok)
+        {
+            return default;
+        }
+
+        // The value arrives in a pooled array (StartGet asks for it): the hit carries the lease to whoever takes it.
+        if (read.Value.TryTakeLease(out var rented, out var length))
+        {
+            return DecodeAsync(rented, length, rented, dataType, cancellationToken);
+        }
+
+        return read.Value.AsBytes() is { } bytes ? DecodeAsync(bytes, bytes.Length, null, dataType, cancellationToken) : default;
+    }
 
     /// <inheritdoc />
     public async ValueTask<DistributedCacheHit?> GetAsync(string key, int dataType, CancellationToken cancellationToken)
@@ -174,20 +188,20 @@ internal sealed class RedisDistributedTier : IDistributedCacheTier, IAsyncDispos
 
         _ttl.RecordAccess(key);
         var read = await _redis.GetAsync(RedisKey(key), cancellationToken).ConfigureAwait(false);
-        return await DecodeAsync(read, dataType, cancellationToken).ConfigureAwait(false);
+        return read.Ok && read.Value is { } bytes
+            ? await DecodeAsync(bytes, bytes.Length, null, dataType, cancellationToken).ConfigureAwait(false)
+            : null;
     }
 
-    // The envelope, expiry, codec and tag checks of a read. Synchronous unless a tag time has to be read from Redis.
-    private ValueTask<DistributedCacheHit?> DecodeAsync(L2Result<byte[]?> read, int dataType, CancellationToken cancellationToken)
+    // The envelope, expiry, codec and tag checks of a read of the first `length` bytes of `bytes`. Synchronous unless
+    // a tag time has to be read from Redis. `lease` (bytes itself, rented) goes back to the pool on every miss, and
+    // travels with the hit when the payload still lies in it.
+    private ValueTask<DistributedCacheHit?> DecodeAsync(byte[] bytes, int length, byte[]? lease, int dataType, CancellationToken cancellationToken)
     {
-        if (!read.Ok || read.Value is not { } bytes)
-        {
-            return default;
-        }
-
-        var status = CacheValue.TryRead(bytes, out var header, out Range range, _dataTypeNames[dataType]);
+        var status = CacheValue.TryRead(bytes.AsSpan(0, length), out var header, out Range range, _dataTypeNames[dataType]);
         if (status != EnvelopeReadResult.Ok)
         {
+            ReturnLease(lease);
             Unreadable(dataType, status switch
             {
                 EnvelopeReadResult.UnknownVersion => "unknown_version",
@@ -200,6 +214,7 @@ internal sealed class RedisDistributedTier : IDistributedCacheTier, IAsyncDispos
         var readAt = _time.GetUtcNow();
         if (header.IsExpiredAt(readAt.ToUnixTimeMilliseconds()))
         {
+            ReturnLease(lease);
             return default; // Redis would have dropped it by now on a clock that agrees; an ordinary miss
         }
 
@@ -212,6 +227,8 @@ internal sealed class RedisDistributedTier : IDistributedCacheTier, IAsyncDispos
         {
             var writer = new ArrayBufferWriter<byte>(Math.Max(1, Math.Min(header.UncompressedLength, _codecs.MaxPayloadBytes)));
             var decompressed = _codecs.Decompress(header.Codec, bytes.AsSpan(range), header.UncompressedLength, writer);
+            ReturnLease(lease); // the payload is the decompressed copy
+            lease = null;
             if (decompressed != DecompressionStatus.Ok)
             {
                 Unreadable(dataType, decompressed switch
@@ -230,30 +247,58 @@ internal sealed class RedisDistributedTier : IDistributedCacheTier, IAsyncDispos
         var tagged = TagTimes.IsInvalidatedAsync(header.Tags, header.CreatedAtUnixMilliseconds, readAtTimestamp, cancellationToken);
         if (!tagged.IsCompletedSuccessfully)
         {
-            return AfterTagTimesAsync(tagged, header, payload);
+            return AfterTagTimesAsync(tagged, header, payload, lease);
         }
 
-        return tagged.Result ? default : new ValueTask<DistributedCacheHit?>(Hit(header, payload, readAt, readAtTimestamp));
+        if (tagged.Result)
+        {
+            ReturnLease(lease);
+            return default;
+        }
+
+        return new ValueTask<DistributedCacheHit?>(Hit(header, payload, readAt, readAtTimestamp, lease));
     }
 
     // Tag times had to be read from Redis: the clocks are read again for the hit, after that round trip.
-    private async ValueTask<DistributedCacheHit?> AfterTagTimesAsync(ValueTask<bool> tagged, CacheEnvelopeHeader header, ReadOnlyMemory<byte> payload)
+    private async ValueTask<DistributedCacheHit?> AfterTagTimesAsync(ValueTask<bool> tagged, CacheEnvelopeHeader header, ReadOnlyMemory<byte> payload, byte[]? lease)
     {
-        if (await tagged.ConfigureAwait(false))
+        bool invalidated;
+        try
         {
+            invalidated = await tagged.ConfigureAwait(false);
+        }
+        catch
+        {
+            ReturnLease(lease);
+            throw;
+        }
+
+        if (invalidated)
+        {
+            ReturnLease(lease);
             return null;
         }
 
-        return Hit(header, payload, _time.GetUtcNow(), _time.GetTimestamp());
+        return Hit(header, payload, _time.GetUtcNow(), _time.GetTimestamp(), lease);
     }
 
-    private static DistributedCacheHit Hit(in CacheEnvelopeHeader header, ReadOnlyMemory<byte> payload, DateTimeOffset readAt, long readAtTimestamp) => new(
+    private static DistributedCacheHit Hit(in CacheEnvelopeHeader header, ReadOnlyMemory<byte> payload, DateTimeOffset readAt, long readAtTimestamp, byte[]? lease) => new(
         payload,
         DateTimeOffset.FromUnixTimeMilliseconds(header.ExpiresAtUnixMilliseconds),
         DateTimeOffset.FromUnixTimeMilliseconds(header.CreatedAtUnixMilliseconds),
         header.Tags as string[] ?? [.. header.Tags],
         readAt,
-        readAtTimestamp);
+        readAtTimestamp,
+        lease);
+
+    /// <summary>Returns the pooled array a GET's value was read into (nothing for null).</summary>
+    public static void ReturnLease(byte[]? lease)
+    {
+        if (lease is not null)
+        {
+            ArrayPool<byte>.Shared.Return(lease);
+        }
+    }
 
     /// <inheritdoc />
     public async ValueTask SetAsync(

@@ -326,7 +326,7 @@ internal sealed class ResilientRedis : IAsyncDisposable
         sentAt = CallTimestamp();
         try
         {
-            reply = client.SendGetAsync(keyPrefix, key, cancellationToken);
+            reply = client.SendGetAsync(keyPrefix, key, cancellationToken, pooledBulk: true);
         }
         catch (Exception ex)
         {
@@ -339,23 +339,24 @@ internal sealed class ResilientRedis : IAsyncDisposable
     /// <summary>
     /// Ends a GET started by <see cref="StartGet"/>: the reply, or the exception its await threw. The outcome goes to
     /// the breaker (which opens on outages) and a failure is counted and logged; only the caller's own cancellation throws.
+    /// The reply is a bulk string (nil when absent) whose value may be in a pooled array (<see cref="RedisReply.TryTakeLease"/>).
     /// </summary>
-    public L2Result<byte[]?> EndGet(RedisReply reply, Exception? failure, long sentAt, CancellationToken cancellationToken)
+    public L2Result<RedisReply> EndGet(RedisReply reply, Exception? failure, long sentAt, CancellationToken cancellationToken)
     {
-        Outcome<byte[]?> outcome;
+        Outcome<RedisReply> outcome;
         if (failure is not null)
         {
-            outcome = Outcome.FromException<byte[]?>(failure);
+            outcome = Outcome.FromException<RedisReply>(failure);
         }
         else
         {
             try
             {
-                outcome = Outcome.FromResult<byte[]?>(RedisClient.ReadGetReply(reply));
+                outcome = Outcome.FromResult(reply.ThrowIfError("GET"));
             }
             catch (Exception ex)
             {
-                outcome = Outcome.FromException<byte[]?>(ex); // an error reply (WRONGTYPE, NOPERM): not an outage
+                outcome = Outcome.FromException<RedisReply>(ex); // an error reply (WRONGTYPE, NOPERM): not an outage
             }
         }
 

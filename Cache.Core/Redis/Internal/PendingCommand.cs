@@ -31,6 +31,9 @@ internal sealed class PendingCommand : IValueTaskSource<RedisReply>, IThreadPool
     {
     }
 
+    /// <summary>Whether a bulk-string reply goes into a pooled array (<see cref="RedisReply.TryTakeLease"/>).</summary>
+    public bool PooledBulk { get; set; }
+
     /// <summary>The command's name, for timeout messages.</summary>
     public string Command { get; private set; } = string.Empty;
 

@@ -53,6 +53,11 @@ internal sealed class PhysicalConnection : IAsyncDisposable, IThreadPoolWorkItem
     // The read that the read loop waits for, handed to OnReadCompleted.
     private ValueTask<ReadResult> _read;
 
+    // The read loop's own: the command a bulk-string reply was taken off the FIFO for (TakeHeadForBulk), until the
+    // loop completes it; and the callback the parser asks.
+    private PendingCommand? _dequeuedForBulk;
+    private readonly Func<bool> _takeHeadForBulk;
+
     // Commands enqueued since the FIFO was last found empty (guarded by _writeLock). When the FIFO is empty and the
     // period before held one command, a lone caller is going back and forth; when it held many, the read that
     // emptied the FIFO has just woken many callers, whose commands should go out together.
@@ -74,6 +79,7 @@ internal sealed class PhysicalConnection : IAsyncDisposable, IThreadPoolWorkItem
         _input = PipeReader.Create(stream, new StreamPipeReaderOptions(bufferSize: 64 * 1024, minimumReadSize: 4 * 1024, leaveOpen: true));
         _parser = new RespParser(options.MaxReplyBytes);
         _onReadCompleted = OnReadCompleted;
+        _takeHeadForBulk = TakeHeadForBulk;
         _lastRead = _lastWrite = time.GetTimestamp();
     }
 
@@ -179,14 +185,22 @@ internal sealed class PhysicalConnection : IAsyncDisposable, IThreadPoolWorkItem
     /// Writes a command and returns its reply (an error reply is returned, not thrown). Fails at once when the
     /// connection is closed or too many commands wait.
     /// </summary>
-    public ValueTask<RedisReply> SendAsync(CommandName command, ReadOnlySpan<RedisArg> args, CancellationToken cancellationToken, TimeSpan? timeout = null)
+    /// <param name="command">The command.</param>
+    /// <param name="args">Its arguments.</param>
+    /// <param name="cancellationToken">Cancels the wait (the reply is still read and dropped).</param>
+    /// <param name="timeout">The deadline; the connection's <c>asyncTimeout</c> when null.</param>
+    /// <param name="pooledBulk">
+    /// A bulk-string reply is read into an array rented from <see cref="ArrayPool{T}.Shared"/>
+    /// (<see cref="RedisReply.TryTakeLease"/>), for a caller that returns it once done with the bytes.
+    /// </param>
+    public ValueTask<RedisReply> SendAsync(CommandName command, ReadOnlySpan<RedisArg> args, CancellationToken cancellationToken, TimeSpan? timeout = null, bool pooledBulk = false)
     {
         if (cancellationToken.IsCancellationRequested)
         {
             return ValueTask.FromCanceled<RedisReply>(cancellationToken);
         }
 
-        var op = Enqueue(command, args, timeout ?? _options.AsyncTimeout, awaited: true);
+        var op = Enqueue(command, args, timeout ?? _options.AsyncTimeout, awaited: true, pooledBulk);
         if (cancellationToken.CanBeCanceled)
         {
             op.RegisterCancellation(cancellationToken);
@@ -363,10 +377,11 @@ internal sealed class PhysicalConnection : IAsyncDisposable, IThreadPoolWorkItem
         return new RedisConnectionException(text, Endpoint, RedisConnectionState.Connecting, null, new RedisServerException(what, serverMessage));
     }
 
-    private PendingCommand Enqueue(CommandName command, ReadOnlySpan<RedisArg> args, TimeSpan timeout, bool awaited)
+    private PendingCommand Enqueue(CommandName command, ReadOnlySpan<RedisArg> args, TimeSpan timeout, bool awaited, bool pooledBulk = false)
     {
         var now = _time.GetTimestamp();
         var op = PendingCommand.Rent(command.Name, now, timeout, now + (long)(timeout.TotalSeconds * _time.TimestampFrequency), awaited);
+        op.PooledBulk = pooledBulk;
         var solo = false;
         lock (_writeLock)
         {
@@ -608,7 +623,7 @@ internal sealed class PhysicalConnection : IAsyncDisposable, IThreadPoolWorkItem
         try
         {
             var any = false;
-            while (_parser.TryRead(ref buffer, out var reply))
+            while (TryReadReply(ref buffer, out var reply))
             {
                 any = true;
                 if (_pushHandler is not null && IsPushMessage(reply))
@@ -617,7 +632,8 @@ internal sealed class PhysicalConnection : IAsyncDisposable, IThreadPoolWorkItem
                     continue;
                 }
 
-                var op = Dequeue(reply);
+                var op = _dequeuedForBulk ?? Dequeue(reply);
+                _dequeuedForBulk = null;
                 if (held is not null)
                 {
                     Complete(held, heldReply, inline: false);
@@ -643,6 +659,32 @@ internal sealed class PhysicalConnection : IAsyncDisposable, IThreadPoolWorkItem
                 ? new RedisConnectionException($"{_endpointText} closed the connection.", Endpoint, RedisConnectionState.Disconnected, null)
                 : new RedisProtocolException($"{_endpointText} closed the connection in the middle of a reply ({buffer.Length} bytes received).");
         }
+    }
+
+    // One reply. On the command connection (no push messages) a complete bulk string first takes its command off the
+    // FIFO, to ask whether the caller wants it in a pooled array; the loop then completes that command.
+    private bool TryReadReply(ref ReadOnlySequence<byte> buffer, out RedisReply reply)
+    {
+        try
+        {
+            return _parser.TryRead(ref buffer, out reply, _pushHandler is null ? _takeHeadForBulk : null);
+        }
+        catch (Exception ex) when (_dequeuedForBulk is { } taken)
+        {
+            // Off the FIFO already: the fault that follows would not reach it.
+            _dequeuedForBulk = null;
+            taken.TrySetException(new RedisConnectionException(
+                $"Reading from {_endpointText} failed: {ex.Message}", Endpoint, RedisConnectionState.Disconnected, null, ex));
+            taken.ReleaseByConnection();
+            throw;
+        }
+    }
+
+    private bool TakeHeadForBulk()
+    {
+        var op = Dequeue(RedisReply.BulkString(null));
+        _dequeuedForBulk = op;
+        return op.PooledBulk;
     }
 
     private static void Complete(PendingCommand op, RedisReply reply, bool inline)

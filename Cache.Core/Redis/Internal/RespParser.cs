@@ -53,8 +53,14 @@ internal sealed class RespParser
     /// Reads one reply from the start of <paramref name="buffer"/>. On success the buffer is sliced past it.
     /// Returns false when more data is needed; the next call must pass a buffer that starts at the same reply.
     /// </summary>
+    /// <param name="buffer">The bytes received and not yet consumed.</param>
+    /// <param name="reply">The reply, when one is complete.</param>
+    /// <param name="pooledBulk">
+    /// Asked once a complete reply is a bulk string (not nil, not empty): true reads it into an array rented from
+    /// <see cref="ArrayPool{T}.Shared"/> (<see cref="RedisReply.PooledBulkString"/>). Null: never pooled.
+    /// </param>
     /// <exception cref="RedisProtocolException">The data is not valid RESP2, or the reply exceeds the size limit.</exception>
-    public bool TryRead(ref ReadOnlySequence<byte> buffer, out RedisReply reply)
+    public bool TryRead(ref ReadOnlySequence<byte> buffer, out RedisReply reply, Func<bool>? pooledBulk = null)
     {
         if (!_inReply)
         {
@@ -87,7 +93,7 @@ internal sealed class RespParser
         // Materializing walks the reply once more.
         BytesExamined += scan.Consumed;
         var read = new SequenceReader<byte>(buffer.Slice(0, end));
-        reply = Materialize(ref read);
+        reply = Materialize(ref read, pooledBulk);
         buffer = buffer.Slice(end);
         return true;
     }
@@ -205,7 +211,7 @@ internal sealed class RespParser
         }
     }
 
-    private static RedisReply Materialize(ref SequenceReader<byte> reader)
+    private static RedisReply Materialize(ref SequenceReader<byte> reader, Func<bool>? pooledBulk = null)
     {
         reader.TryRead(out var type);
         TryReadLineCore(ref reader, out var line);
@@ -223,6 +229,14 @@ internal sealed class RespParser
                 if (length == -1)
                 {
                     return RedisReply.BulkString(null);
+                }
+
+                if (length > 0 && pooledBulk is not null && pooledBulk())
+                {
+                    var rented = ArrayPool<byte>.Shared.Rent((int)length);
+                    reader.TryCopyTo(rented.AsSpan(0, (int)length));
+                    reader.Advance(length + 2);
+                    return RedisReply.PooledBulkString(rented, (int)length);
                 }
 
                 var bytes = GC.AllocateUninitializedArray<byte>((int)length);

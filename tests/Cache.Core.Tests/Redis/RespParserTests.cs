@@ -184,6 +184,50 @@ public sealed class RespParserTests
     }
 
     [Fact]
+    public void ABulkStringAskedForPooledIsReadIntoARentedArrayAndOtherRepliesAreNotAsked()
+    {
+        var value = Encoding.ASCII.GetBytes(new string('v', 300));
+        var wire = new ReadOnlySequence<byte>(Encoding.ASCII.GetBytes("+OK\r\n$-1\r\n$0\r\n\r\n$300\r\n" + new string('v', 300) + "\r\n:7\r\n"));
+        var parser = new RespParser(Max);
+        var asked = 0;
+        var replies = new List<RedisReply>();
+        while (parser.TryRead(ref wire, out var reply, () => { asked++; return true; }))
+        {
+            replies.Add(reply);
+        }
+
+        Assert.Equal(1, asked); // only the non-empty bulk string
+        Assert.Equal(5, replies.Count);
+        Assert.False(replies[0].TryTakeLease(out _, out _));
+        Assert.True(replies[1].IsNull);
+        Assert.Empty(replies[2].AsBytes()!);
+        Assert.True(replies[3].TryTakeLease(out var rented, out var length));
+        Assert.Equal(300, length);
+        Assert.True(rented.Length >= 300);
+        Assert.Equal(value, rented.AsSpan(0, length).ToArray());
+
+        // every other accessor sees exactly the value, as for an owned bulk string
+        Assert.Equal(value, replies[3].AsBytes());
+        Assert.Equal(new string('v', 300), replies[3].AsString());
+        Assert.Equal(RedisReply.BulkString(value), replies[3]);
+        Assert.Equal("BulkString (300 bytes)", replies[3].ToString());
+        Assert.Equal(7, replies[4].AsInt64());
+        ArrayPool<byte>.Shared.Return(rented);
+    }
+
+    [Fact]
+    public void ABulkStringNotAskedForPooledOwnsAnArrayOfItsExactLength()
+    {
+        var wire = new ReadOnlySequence<byte>(Encoding.ASCII.GetBytes("$3\r\nabc\r\n"));
+        var parser = new RespParser(Max);
+
+        Assert.True(parser.TryRead(ref wire, out var reply, () => false));
+
+        Assert.False(reply.TryTakeLease(out _, out _));
+        Assert.Equal("abc"u8.ToArray(), reply.AsBytes());
+    }
+
+    [Fact]
     public void RandomBytesGiveAValueOrAProtocolErrorAndNothingElse()
     {
         var random = new Random(20240601);
