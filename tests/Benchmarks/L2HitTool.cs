@@ -3,6 +3,7 @@ using System.Globalization;
 using Microsoft.Extensions.Caching.Hybrid;
 using Microsoft.Extensions.DependencyInjection;
 using OptimizedCache.Benchmarks.Redis;
+using OptimizedCache.Benchmarks.Verification;
 using OptimizedCache.Cache.Core;
 using OptimizedCache.Cache.Core.Redis;
 
@@ -125,10 +126,10 @@ public sealed class L2HitTool : IMeasuringTool
         Console.WriteLine();
         Console.WriteLine("| what | ops/s | vs raw GET | target |");
         Console.WriteLine("| --- | --- | --- | --- |");
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| `RedisClient.GetAsync`, 1 KiB, {Callers} callers | {Median(rawRates):N0} | 100% | |"));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| `RedisClient.GetAsync`, 1 KiB, {Callers} callers | {Statistics.Median(rawRates):N0} | 100% | |"));
         Console.WriteLine(string.Create(
             CultureInfo.InvariantCulture,
-            $"| `GetOrCreateAsync` L2 hit (L1 off by flags), 1 KiB, {Callers} callers | {Median(cacheRates):N0} | {Median(ratios):P0} (rounds {ratios.Min():P0} to {ratios.Max():P0}) | >= 70% |"));
+            $"| `GetOrCreateAsync` L2 hit (L1 off by flags), 1 KiB, {Callers} callers | {Statistics.Median(cacheRates):N0} | {Statistics.Median(ratios):P0} (rounds {ratios.Min():P0} to {ratios.Max():P0}) | >= 70% |"));
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"(L2 hits {stats.L2Hits:N0}, L2 misses {stats.L2Misses:N0}, factory calls {stats.FactoryCalls:N0})"));
         return stats.L2Misses == 0 ? 0 : 1;
 
@@ -149,12 +150,6 @@ public sealed class L2HitTool : IMeasuringTool
     }
 
     // Each caller reads its own keys, so no two callers ever share a flight (no coalescing in the cache's favour).
-    private static double Median(List<double> values)
-    {
-        var sorted = values.Order().ToArray();
-        return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[(sorted.Length / 2) - 1] + sorted[sorted.Length / 2]) / 2;
-    }
-
     private static async Task<double> RunAsync(Func<int, Task<int>> operation, TimeSpan duration, string label)
     {
         long operations = 0;

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
+using OptimizedCache.Benchmarks.Verification;
 using OptimizedCache.Cache.Core.Redis;
 using OptimizedCache.Testing;
 
@@ -86,9 +87,9 @@ public sealed class RedisClientTool : IMeasuringTool
                 sequential.Add(await MeasureSequentialAsync(client, duration));
             }
 
-            var throughputRatio = Median(pipelined.Zip(ours, (theirs, mine) => mine / theirs));
-            var latencyRatio = Median(single.Zip(sequential, (theirs, mine) => mine.P50Ms / theirs.P50Ms));
-            var rateRatio = Median(single.Zip(sequential, (theirs, mine) => mine.Rps / theirs.Rps));
+            var throughputRatio = Statistics.Median(pipelined.Zip(ours, (theirs, mine) => mine / theirs));
+            var latencyRatio = Statistics.Median(single.Zip(sequential, (theirs, mine) => mine.P50Ms / theirs.P50Ms));
+            var rateRatio = Statistics.Median(single.Zip(sequential, (theirs, mine) => mine.Rps / theirs.Rps));
 
             var table = new StringBuilder();
             var inv = CultureInfo.InvariantCulture;
@@ -96,15 +97,15 @@ public sealed class RedisClientTool : IMeasuringTool
             table.AppendLine();
             table.AppendLine("| what | redis-benchmark | OptimizedCache client | ratio | target |");
             table.AppendLine("| --- | --- | --- | --- | --- |");
-            table.AppendLine(inv, $"| GET 1 KiB, 64 async callers on 1 connection vs `-c 50 -P 16` (ops/s) | {Median(pipelined):N0} | {Median(ours):N0} | {throughputRatio:P0} | >= 50% |");
+            table.AppendLine(inv, $"| GET 1 KiB, 64 async callers on 1 connection vs `-c 50 -P 16` (ops/s) | {Statistics.Median(pipelined):N0} | {Statistics.Median(ours):N0} | {throughputRatio:P0} | >= 50% |");
             table.AppendLine(inv, $"| GET 1 KiB, `-c 50` without pipelining, for reference (ops/s) | {fifty.Rps:N0} | | | |");
-            table.AppendLine(inv, $"| GET 1 KiB, one sequential caller vs `-c 1`: p50 (ms) | {Median(single.Select(s => s.P50Ms)):0.000} | {Median(sequential.Select(s => s.P50Ms)):0.000} | {latencyRatio:0.00}x | <= 1.3x |");
-            table.AppendLine(inv, $"| GET 1 KiB, one sequential caller vs `-c 1` (ops/s) | {Median(single.Select(s => s.Rps)):N0} | {Median(sequential.Select(s => s.Rps)):N0} | {rateRatio:P0} | |");
+            table.AppendLine(inv, $"| GET 1 KiB, one sequential caller vs `-c 1`: p50 (ms) | {Statistics.Median(single.Select(s => s.P50Ms)):0.000} | {Statistics.Median(sequential.Select(s => s.P50Ms)):0.000} | {latencyRatio:0.00}x | <= 1.3x |");
+            table.AppendLine(inv, $"| GET 1 KiB, one sequential caller vs `-c 1` (ops/s) | {Statistics.Median(single.Select(s => s.Rps)):N0} | {Statistics.Median(sequential.Select(s => s.Rps)):N0} | {rateRatio:P0} | |");
             table.AppendLine();
-            table.Append(inv, $"Client process per sequential GET: {Median(sequential.Select(s => s.WorkItems)):0.00} thread-pool work items (each is a hop between threads)");
+            table.Append(inv, $"Client process per sequential GET: {Statistics.Median(sequential.Select(s => s.WorkItems)):0.00} thread-pool work items (each is a hop between threads)");
             if (sequential.All(s => s.CpuMicroseconds is not null))
             {
-                table.Append(inv, $", {Median(sequential.Select(s => s.CpuMicroseconds!.Value)):0.0} µs CPU, {Median(sequential.Select(s => s.ContextSwitches!.Value)):0.00} voluntary context switches (all threads)");
+                table.Append(inv, $", {Statistics.Median(sequential.Select(s => s.CpuMicroseconds!.Value)):0.0} µs CPU, {Statistics.Median(sequential.Select(s => s.ContextSwitches!.Value)):0.00} voluntary context switches (all threads)");
             }
 
             table.AppendLine(".");
@@ -192,12 +193,6 @@ public sealed class RedisClientTool : IMeasuringTool
     {
         var line = (await client.InfoAsync("stats")).Split('\n').FirstOrDefault(l => l.StartsWith("total_reads_processed:", StringComparison.Ordinal));
         return line is null ? 0 : long.Parse(line["total_reads_processed:".Length..].Trim(), CultureInfo.InvariantCulture);
-    }
-
-    private static double Median(IEnumerable<double> values)
-    {
-        var sorted = values.Order().ToArray();
-        return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[(sorted.Length / 2) - 1] + sorted[sorted.Length / 2]) / 2;
     }
 
     /// <summary>Voluntary context switches of every thread of this process so far (Linux), or null elsewhere.</summary>

@@ -88,6 +88,13 @@ internal static class Statistics
         return sorted[Math.Clamp(rank - 1, 0, sorted.Count - 1)];
     }
 
+    /// <summary>The median of <paramref name="values"/> (the mean of the middle two for an even count).</summary>
+    public static double Median(IEnumerable<double> values)
+    {
+        var sorted = values.Order().ToArray();
+        return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[(sorted.Length / 2) - 1] + sorted[sorted.Length / 2]) / 2;
+    }
+
     /// <summary>Least-squares line through (x, y): slope, intercept and R² (1 when y is constant).</summary>
     public static (double Slope, double Intercept, double RSquared) LinearRegression(IReadOnlyList<double> x, IReadOnlyList<double> y)
     {
