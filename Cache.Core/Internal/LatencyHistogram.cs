@@ -11,7 +11,7 @@ internal sealed class LatencyHistogram
 
     // Striped by thread, as StripedCounters are: concurrent callers timing the same operation land in the same
     // bucket, and one shared cell would make every core fight over its cache line.
-    private static readonly int Stripes = (int)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)Math.Max(2, Environment.ProcessorCount * 2));
+    private static readonly int Stripes = Striping.Count(perProcessor: 2);
     private static readonly int StripeLength = Bounds.Length + 8; // + 64 bytes so that neighbouring stripes never share a line
 
     private readonly long[] _counts = new long[Stripes * StripeLength];

@@ -17,7 +17,7 @@ internal sealed class StripedCounters
     public StripedCounters(int dataTypes)
     {
         _dataTypes = dataTypes;
-        var stripes = (int)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)Math.Max(2, Environment.ProcessorCount * 2));
+        var stripes = Striping.Count(perProcessor: 2);
         _stripeMask = stripes - 1;
         _stripeLength = (dataTypes * Kinds) + 8; // + 64 bytes so that neighbouring stripes never share a line
         _cells = new long[stripes * _stripeLength];

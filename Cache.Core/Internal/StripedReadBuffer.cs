@@ -17,7 +17,7 @@ internal sealed class StripedReadBuffer
 
     public StripedReadBuffer()
     {
-        var count = (int)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)Math.Max(4, Environment.ProcessorCount * 4));
+        var count = Striping.Count(perProcessor: 4);
         _stripes = new Stripe[count];
         for (var i = 0; i < count; i++)
         {

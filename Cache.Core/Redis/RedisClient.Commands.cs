@@ -30,7 +30,8 @@ public sealed partial class RedisClient
 
     /// <summary>
     /// GET as the pooled pending reply, with no state machine of its own: for a caller on a hot path that awaits the
-    /// reply in its own state machine and reads it with <see cref="ReadGetReply"/>. Throws at once, as
+    /// reply in its own state machine and reads it with <see cref="ReadGetReply"/> (or, with
+    /// <paramref name="pooledBulk"/>, checks it with <see cref="RedisReply.ThrowIfError"/> and takes the value's lease). Throws at once, as
     /// <see cref="SendAsync"/> does, when there is no live connection or too many commands wait.
     /// </summary>
     /// <param name="keyPrefix">UTF-8 bytes sent in front of <paramref name="key"/> as part of the same key (empty for none).</param>

@@ -56,7 +56,7 @@ internal sealed class ClosedCircuitHealth
         _failureRatio = failureRatio;
         _minimumThroughput = minimumThroughput;
         _milliseconds = milliseconds ?? (static () => Environment.TickCount64);
-        var stripes = (int)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)Math.Max(4, Environment.ProcessorCount * 4));
+        var stripes = Striping.Count(perProcessor: 4);
         _stripeMask = stripes - 1;
         _cells = new long[stripes * Stride];
         _stripeLocks = new Lock[stripes];
