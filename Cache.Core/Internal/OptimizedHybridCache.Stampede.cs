@@ -25,7 +25,10 @@ public sealed partial class OptimizedHybridCache
         {
             if (_flights.TryGetValue(flightKey, out var existing))
             {
-                if (existing is Flight<T> joinable && joinable.TryJoin())
+                // A flight that began before a removal or tag invalidation this instance has seen may bring back a
+                // removed value: a caller who started after it must not get that, so it starts a flight of its own.
+                if (existing is Flight<T> joinable && joinable.StartedAt > _tags.Latest && !IsInvalidatedSince(key, joinable.StartedAt)
+                    && joinable.TryJoin())
                 {
                     return joinable.WaitAsync(cancellationToken);
                 }
@@ -38,7 +41,7 @@ public sealed partial class OptimizedHybridCache
                     return apart.WaitAsync(cancellationToken);
                 }
 
-                // every caller of that flight cancelled: replace it
+                // overtaken by a removal, or every caller of that flight cancelled: replace it
                 var replacement = new Flight<T>(this, flightKey, dataType, ValidateTags(tags), options, now, isRefresh: false, cancellationToken.CanBeCanceled);
                 if (_flights.TryUpdate(flightKey, replacement, existing))
                 {
@@ -260,6 +263,9 @@ public sealed partial class OptimizedHybridCache
         }
 
         private CancellationToken Token => _cancellation?.Token ?? CancellationToken.None;
+
+        /// <summary>When the flight began (the cache's timestamp), to compare with removals.</summary>
+        public long StartedAt => _createdAt;
 
         /// <summary>Joins unless the flight has finished or every caller already cancelled (then the factory is being cancelled too).</summary>
         public bool TryJoin()

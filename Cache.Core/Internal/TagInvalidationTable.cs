@@ -15,8 +15,12 @@ internal sealed class TagInvalidationTable(int capacity, Action<string, long> fo
 
     private readonly ConcurrentDictionary<string, long> _tags = new(StringComparer.Ordinal);
     private long _all = long.MinValue;
+    private long _latest = long.MinValue;
 
     public int Count => _tags.Count;
+
+    /// <summary>The latest invalidation time recorded for any tag (or <c>*</c>).</summary>
+    public long Latest => Volatile.Read(ref _latest);
 
     public bool IsInvalid(L1Entry entry) => IsInvalid(entry.CreatedAt, entry.Tags);
 
@@ -42,6 +46,11 @@ internal sealed class TagInvalidationTable(int capacity, Action<string, long> fo
     /// <summary>Records an invalidation of <paramref name="tag"/> (or of everything, for <c>*</c>) at <paramref name="timestamp"/>.</summary>
     public void Invalidate(string tag, long timestamp)
     {
+        long latest;
+        while ((latest = Volatile.Read(ref _latest)) < timestamp && Interlocked.CompareExchange(ref _latest, timestamp, latest) != latest)
+        {
+        }
+
         if (tag == Wildcard)
         {
             long current;
