@@ -20,7 +20,9 @@ namespace OptimizedCache.Cache.Core;
 /// <remarks>
 /// Differences from the default implementation, on purpose: an invalid key or flag is an
 /// <see cref="ArgumentException"/> (never a silent uncached call); a value that fails to serialize is returned
-/// uncached (never an exception); <see cref="HybridCacheEntryFlags.DisableCompression"/> is honoured by the L2 tier.
+/// uncached (never an exception), but a type whose state System.Text.Json would lose is refused with
+/// <see cref="UnsupportedCacheValueTypeException"/> at its first write;
+/// <see cref="HybridCacheEntryFlags.DisableCompression"/> is honoured by the L2 tier.
 /// </remarks>
 [SkipLocalsInit]
 public sealed partial class OptimizedHybridCache : HybridCache, IDisposable

@@ -3,13 +3,18 @@ using System.Diagnostics.CodeAnalysis;
 using System.Text;
 using System.Text.Json;
 using Microsoft.Extensions.Caching.Hybrid;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace OptimizedCache.Cache.Core.Internal;
 
-/// <summary>The fast paths: <see cref="string"/> as UTF-8 and <see cref="T:byte[]"/> as is, then System.Text.Json for the rest.</summary>
-internal sealed class InbuiltSerializerFactory : IHybridCacheSerializerFactory
+/// <summary>
+/// The fast paths (<see cref="string"/> as UTF-8, <see cref="T:byte[]"/> as is), then System.Text.Json with the options
+/// the application registered the way HybridCache's documentation gives: keyed by <c>typeof(IHybridCacheSerializer&lt;T&gt;)</c>
+/// for one type, else by the open <c>typeof(IHybridCacheSerializer&lt;&gt;)</c> for all, else the defaults.
+/// </summary>
+internal sealed class InbuiltSerializerFactory(IServiceProvider services) : IHybridCacheSerializerFactory
 {
-    public static InbuiltSerializerFactory Instance { get; } = new();
+    private readonly JsonSerializerOptions _options = services.GetKeyedService<JsonSerializerOptions>(typeof(IHybridCacheSerializer<>)) ?? JsonSerializerOptions.Default;
 
     public bool TryCreateSerializer<T>([NotNullWhen(true)] out IHybridCacheSerializer<T>? serializer)
     {
@@ -23,7 +28,8 @@ internal sealed class InbuiltSerializerFactory : IHybridCacheSerializerFactory
         }
         else
         {
-            serializer = JsonSerializer<T>.Instance;
+            var options = services.GetKeyedService<JsonSerializerOptions>(typeof(IHybridCacheSerializer<T>)) ?? _options;
+            serializer = new JsonSerializer<T>(JsonRoundTrip.Prepare(typeof(T), options, out var problem), problem);
         }
 
         return true;
@@ -47,20 +53,31 @@ internal sealed class InbuiltSerializerFactory : IHybridCacheSerializerFactory
         public void Serialize(byte[] value, IBufferWriter<byte> target) => target.Write(value);
     }
 
-    private sealed class JsonSerializer<T> : IHybridCacheSerializer<T>
+    /// <summary>System.Text.Json; a type it cannot round-trip fails its first write instead of losing data.</summary>
+    internal sealed class JsonSerializer<T>(JsonSerializerOptions options, string? problem) : IHybridCacheSerializer<T>
     {
-        public static readonly JsonSerializer<T> Instance = new();
+        public JsonSerializerOptions Options { get; } = options;
 
         public T Deserialize(ReadOnlySequence<byte> source)
         {
+            ThrowIfUnsupported();
             var reader = new Utf8JsonReader(source);
-            return JsonSerializer.Deserialize<T>(ref reader)!;
+            return JsonSerializer.Deserialize<T>(ref reader, Options)!;
         }
 
         public void Serialize(T value, IBufferWriter<byte> target)
         {
+            ThrowIfUnsupported();
             using var writer = new Utf8JsonWriter(target);
-            JsonSerializer.Serialize(writer, value);
+            JsonSerializer.Serialize(writer, value, Options);
+        }
+
+        private void ThrowIfUnsupported()
+        {
+            if (problem is not null)
+            {
+                throw new UnsupportedCacheValueTypeException(typeof(T), problem);
+            }
         }
     }
 }

@@ -149,7 +149,7 @@ public sealed partial class OptimizedHybridCache
                 RejectTooLarge(dataType);
                 return null;
             }
-            catch (Exception ex)
+            catch (Exception ex) when (ex is not UnsupportedCacheValueTypeException)
             {
                 Interlocked.Increment(ref _serializationFailures);
                 _logger.SerializationFailed(ex, _dataTypes.Names[dataType], typeof(T).Name);

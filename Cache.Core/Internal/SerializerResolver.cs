@@ -20,7 +20,7 @@ internal sealed class SerializerResolver
         _services = services;
         var factories = services.GetServices<IHybridCacheSerializerFactory>().ToArray();
         Array.Reverse(factories);
-        _factories = [.. factories, InbuiltSerializerFactory.Instance];
+        _factories = [.. factories, new InbuiltSerializerFactory(services)];
     }
 
     public IHybridCacheSerializer<T> Get<T>()
