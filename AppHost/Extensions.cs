@@ -25,7 +25,8 @@ internal static class TopologyExtensions
             .WithEnvironment("OTEL_METRIC_EXPORT_INTERVAL", "5000");
 
     /// <summary>Lets anyone view the provisioned dashboards and nobody sign in or change them.</summary>
-    public static IResourceBuilder<ContainerResource> WithAnonymousReadOnlyAccess(this IResourceBuilder<ContainerResource> grafana) =>
+    public static IResourceBuilder<T> WithAnonymousReadOnlyAccess<T>(this IResourceBuilder<T> grafana)
+        where T : IResourceWithEnvironment =>
         grafana
             .WithEnvironment("GF_AUTH_ANONYMOUS_ENABLED", "true")
             .WithEnvironment("GF_AUTH_ANONYMOUS_ORG_ROLE", "Viewer")

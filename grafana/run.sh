@@ -8,5 +8,5 @@ exec docker run --rm --name optimizedcache-grafana --network host \
   -e PROMETHEUS_URL \
   -e GF_AUTH_ANONYMOUS_ENABLED=true \
   -v "$PWD/provisioning:/etc/grafana/provisioning:ro" \
-  -v "$PWD/dashboards:/var/lib/grafana/dashboards:ro" \
+  -v "$PWD/dashboards:/var/lib/grafana/dashboards:ro" -e GRAFANA_DASHBOARDS=/var/lib/grafana/dashboards \
   "${GRAFANA_IMAGE:-grafana/grafana-oss:11.3.0}"

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Net.Http.Json;
@@ -7,215 +6,272 @@ using System.Text.Json;
 namespace OptimizedCache.AppHost.Tests;
 
 /// <summary>
-/// The AppHost topology end to end: the Api behind Aspire's proxy with two replicas and Redis, the rollout
-/// commands on the dashboard, metrics in Prometheus from every replica, Grafana up with its dashboards.
+/// The AppHost's topology end to end in the executables mode: both Api replicas over one Redis and one store, the
+/// rollout commands, Prometheus scraping every service with the repository's rules, the rollout guard reading it, and
+/// Redis restarted through Aspire while clients read.
 /// </summary>
-public sealed class AppHostTests(AppHostFixture fixture) : IClassFixture<AppHostFixture>
+[Collection(AppHostCollection.Name)]
+public sealed class AppHostTests(AppHostFixture fixture)
 {
     private static readonly TimeSpan TestTimeout = TimeSpan.FromMinutes(3);
-    private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(250);
-    private static readonly TimeSpan PhaseSettleTime = TimeSpan.FromSeconds(20);
+    private static readonly TimeSpan PhaseSettleTime = TimeSpan.FromSeconds(15);
     private static readonly TimeSpan MetricsArrivalTime = TimeSpan.FromSeconds(60);
 
-    // Consecutive answers showing a phase before it counts as in force on every replica: the proxy spreads
-    // requests over both, and a replica learns a change from Redis pub/sub a moment after the other.
-    private const int AgreeingAnswers = 8;
+    private HttpClient Client(string resource) => fixture.App.CreateHttpClient(resource, "http");
 
-    [ContainerRuntimeFact]
-    public async Task ProductReadIsMissThenHitAtPhaseThree()
+    [Fact]
+    public async Task EveryResourceIsHealthyAndGrafanaSaysWhyItIsNotRunning()
     {
         using var timeout = new CancellationTokenSource(TestTimeout);
-        using var api = fixture.App.CreateHttpClient("api", "http");
-        await SetPhaseAsync(api, 3, timeout.Token);
-        using (var clear = await SendAdminAsync(api, "/admin/cache/clear", timeout.Token))
+        foreach (var resource in AppHostFixture.Resources)
         {
-            Assert.True(clear.IsSuccessStatusCode, $"cache clear answered {(int)clear.StatusCode}");
+            var state = await fixture.App.ResourceNotifications.WaitForResourceHealthyAsync(resource, timeout.Token);
+            Assert.Equal(KnownResourceStates.Running, state.Snapshot.State?.Text);
         }
 
-        using var first = await api.GetAsync("/api/products/1", timeout.Token);
-        using var second = await api.GetAsync("/api/products/1", timeout.Token);
-
-        Assert.Equal(HttpStatusCode.OK, first.StatusCode);
-        Assert.Equal("MISS", CacheHeader(first));
-        Assert.Equal(HttpStatusCode.OK, second.StatusCode);
-        Assert.Equal("HIT", CacheHeader(second));
+        if (HostingMode.FindOnPath("grafana-server") is null)
+        {
+            var grafana = await fixture.App.ResourceNotifications.WaitForResourceAsync("grafana", _ => true, timeout.Token);
+            Assert.Contains("grafana-server not installed", grafana.Snapshot.State?.Text, StringComparison.Ordinal);
+        }
     }
 
-    [ContainerRuntimeFact]
-    public async Task DashboardCommandsAdvanceAndRollBackThePhase()
+    [Fact]
+    public async Task AProductReadThroughEachReplicaIsAMissThenAHit()
     {
         using var timeout = new CancellationTokenSource(TestTimeout);
-        using var api = fixture.App.CreateHttpClient("api", "http");
-        await SetPhaseAsync(api, 1, timeout.Token);
-
-        await ExecuteCommandAsync(RolloutCommandNames.Advance, timeout.Token);
-        Assert.True(await PhaseSettlesAsync(api, 2, timeout.Token), "advance did not reach phase 2");
-        await ExecuteCommandAsync(RolloutCommandNames.RollBackCurrent, timeout.Token);
-        Assert.True(await PhaseSettlesAsync(api, 1, timeout.Token), "rolling back the current phase did not return to phase 1");
-        await ExecuteCommandAsync(RolloutCommandNames.Advance, timeout.Token);
-        Assert.True(await PhaseSettlesAsync(api, 2, timeout.Token), "advance did not reach phase 2 again");
-        await ExecuteCommandAsync(RolloutCommandNames.RollBackComplete, timeout.Token);
-        Assert.True(await PhaseSettlesAsync(api, 0, timeout.Token), "rolling back completely did not reach phase 0");
+        await SetPhaseAsync(3, timeout.Token);
+        var product = 11;
+        foreach (var replica in AppHostFixture.Replicas)
+        {
+            using var api = Client(replica);
+            product++;
+            using var first = await api.GetAsync($"/api/products/{product}", timeout.Token);
+            using var second = await api.GetAsync($"/api/products/{product}", timeout.Token);
+            Assert.Equal(HttpStatusCode.OK, first.StatusCode);
+            Assert.Equal("MISS", CacheHeader(first));
+            Assert.Equal(HttpStatusCode.OK, second.StatusCode);
+            Assert.Equal("HIT", CacheHeader(second));
+        }
     }
 
-    [ContainerRuntimeFact]
-    public async Task EveryReplicaReadsWhatAnotherWroteFromTheSharedStore()
+    [Fact]
+    public async Task AWriteThroughOneReplicaIsSeenAtOnceThroughTheOther()
     {
         using var timeout = new CancellationTokenSource(TestTimeout);
-        using var api = fixture.App.CreateHttpClient("api", "http");
-        await SetPhaseAsync(api, 0, timeout.Token);
+        await SetPhaseAsync(3, timeout.Token);
+        using var writer = Client("api-1");
+        using var reader = Client("api-2");
+        using (var warm = await reader.GetAsync("/api/products/3", timeout.Token))
+        {
+            Assert.Equal(HttpStatusCode.OK, warm.StatusCode); // the reader holds the old title now
+        }
+
         var title = "Shared " + Guid.NewGuid().ToString("N")[..8];
-        using (var update = await api.PutAsJsonAsync("/api/products/3", new { title }, timeout.Token))
+        using (var update = await writer.PutAsJsonAsync("/api/products/3", new { title }, timeout.Token))
         {
             Assert.Equal(HttpStatusCode.OK, update.StatusCode);
         }
 
-        // The proxy spreads these reads over both replicas; at phase 0 each goes to the store.
-        for (var i = 0; i < 6; i++)
-        {
-            var product = await api.GetFromJsonAsync<JsonElement>("/api/products/3", timeout.Token);
-            Assert.Equal(title, product.GetProperty("title").GetString());
-        }
-
-        using var request = new HttpRequestMessage(HttpMethod.Get, "/admin/origin");
-        request.Headers.Add("X-Api-Key", fixture.AdminApiKey);
-        using var origin = await api.SendAsync(request, timeout.Token);
-        var status = await origin.Content.ReadFromJsonAsync<JsonElement>(timeout.Token);
-        Assert.Equal("shared", status.GetProperty("location").GetString());
+        var product = await reader.GetFromJsonAsync<JsonElement>("/api/products/3", timeout.Token);
+        Assert.Equal(title, product.GetProperty("title").GetString());
     }
 
-    [ContainerRuntimeFact]
-    public async Task AdvanceCommandReportsTheConflictAtTheLastPhase()
+    [Fact]
+    public async Task EachDashboardCommandChangesThePhaseOnBothReplicas()
     {
         using var timeout = new CancellationTokenSource(TestTimeout);
-        using var api = fixture.App.CreateHttpClient("api", "http");
-        await SetPhaseAsync(api, 3, timeout.Token);
+        await SetPhaseAsync(1, timeout.Token);
 
-        var result = await fixture.App.ResourceCommands.ExecuteCommandAsync(
-            await OneApiReplicaAsync(timeout.Token), RolloutCommandNames.Advance, timeout.Token);
+        await ExecuteCommandAsync("api-1", RolloutCommandNames.Advance, timeout.Token);
+        await AssertPhaseEverywhereAsync(2, timeout.Token);
+        await ExecuteCommandAsync("api-2", RolloutCommandNames.RollBackCurrent, timeout.Token);
+        await AssertPhaseEverywhereAsync(1, timeout.Token);
+        await ExecuteCommandAsync("api-1", RolloutCommandNames.RollBackComplete, timeout.Token);
+        await AssertPhaseEverywhereAsync(0, timeout.Token);
+    }
+
+    [Fact]
+    public async Task AnAdvanceAtTheLastPhaseReportsTheConflict()
+    {
+        using var timeout = new CancellationTokenSource(TestTimeout);
+        await SetPhaseAsync(3, timeout.Token);
+
+        var result = await fixture.App.ResourceCommands.ExecuteCommandAsync("api-2", RolloutCommandNames.Advance, timeout.Token);
 
         Assert.False(result.Success);
-        Assert.StartsWith("409", result.Message);
-        Assert.True(await PhaseSettlesAsync(api, 3, timeout.Token), "a refused advance moved the phase");
+        Assert.StartsWith("409", result.Message, StringComparison.Ordinal);
+        await AssertPhaseEverywhereAsync(3, timeout.Token);
     }
 
-    [ContainerRuntimeFact]
-    public async Task PrometheusReceivesMetricsFromEveryApiReplica()
+    [Fact]
+    public async Task PrometheusScrapesEveryReplicaTheStoreAndMonitoringWithTheRulesLoaded()
     {
         using var timeout = new CancellationTokenSource(TestTimeout);
-        using var api = fixture.App.CreateHttpClient("api", "http");
-        using var prometheus = fixture.App.CreateHttpClient("prometheus", "http");
-        for (var i = 0; i < 20; i++)
+        using var prometheus = Client("prometheus");
+        string[] expected = [.. AppHostFixture.Replicas, "store", "monitoring"];
+
+        var up = await EventuallyAsync(async () =>
         {
-            using var read = await api.GetAsync("/api/products/2", timeout.Token);
-            Assert.Equal(HttpStatusCode.OK, read.StatusCode);
-        }
+            var answer = await prometheus.GetFromJsonAsync<JsonElement>("/api/v1/query?query=up", timeout.Token);
+            var series = answer.GetProperty("data").GetProperty("result").EnumerateArray()
+                .Select(s => (Resource: s.GetProperty("metric").GetProperty("resource").GetString(), Value: s.GetProperty("value")[1].GetString()))
+                .Where(s => s.Resource is not null)
+                .ToList();
+            return expected.All(r => series.Any(s => s.Resource == r && s.Value == "1")) ? series : null;
+        }, MetricsArrivalTime, timeout.Token);
+        Assert.NotNull(up);
 
-        // Replicas push every five seconds; poll until both have reported or a minute has passed.
-        var replicas = await PollAsync(
-            () => QueryScalarAsync(prometheus, "count(count by (instance) ({job=\"api\"}))", timeout.Token),
-            count => count >= 2,
-            timeout.Token);
-        var requestSeries = await PollAsync(
-            () => QueryScalarAsync(prometheus, "count(store_request_duration_seconds_count{job=\"api\"})", timeout.Token),
-            count => count >= 1,
-            timeout.Token);
-
-        Assert.Equal(2, replicas);
-        Assert.True(requestSeries >= 1, "no store_request_duration_seconds series from job api");
+        var rules = await prometheus.GetFromJsonAsync<JsonElement>("/api/v1/rules", timeout.Token);
+        var groups = rules.GetProperty("data").GetProperty("groups").EnumerateArray().Select(g => g.GetProperty("file").GetString()!).ToList();
+        Assert.Contains(groups, file => file.EndsWith("recording.yml", StringComparison.Ordinal));
+        Assert.Contains(groups, file => file.EndsWith("alerts.yml", StringComparison.Ordinal));
     }
 
-    [ContainerRuntimeFact]
-    public async Task GrafanaIsHealthyAndServesTheProvisionedDashboards()
+    [Fact]
+    public async Task TheRolloutGuardReadsPrometheusAndReportsHealthy()
     {
         using var timeout = new CancellationTokenSource(TestTimeout);
-        using var grafana = fixture.App.CreateHttpClient("grafana", "http");
+        using var monitoring = Client("monitoring");
 
-        var health = await grafana.GetFromJsonAsync<JsonElement>("/api/health", timeout.Token);
-        // Anonymous viewers may search dashboards; an empty list would mean the provisioning mount is wrong.
-        var dashboards = await grafana.GetFromJsonAsync<JsonElement>("/api/search?type=dash-db", timeout.Token);
+        var status = await EventuallyAsync(async () =>
+        {
+            var answer = await monitoring.GetFromJsonAsync<JsonElement>("/api/status", timeout.Token);
+            return answer.GetProperty("prometheus").GetProperty("reachable").ValueKind == JsonValueKind.True
+                && answer.GetProperty("api").GetProperty("reachable").ValueKind == JsonValueKind.True
+                && answer.GetProperty("guard").GetProperty("status").GetString() is "healthy"
+                ? (JsonElement?)answer
+                : null;
+        }, MetricsArrivalTime, timeout.Token);
 
-        Assert.Equal("ok", health.GetProperty("database").GetString());
-        Assert.NotEqual(0, dashboards.GetArrayLength());
+        Assert.True(status is not null, "the guard did not report healthy with Prometheus and the Api reachable");
     }
 
-    private async Task SetPhaseAsync(HttpClient api, int phase, CancellationToken cancellationToken)
+    [Fact]
+    public async Task RedisStoppedAndStartedThroughAspireFailsNoReadAndL2HitsComeBack()
     {
-        using var response = await SendAdminAsync(api, $"/admin/rollout/phase/{phase}", cancellationToken);
-        Assert.True(response.IsSuccessStatusCode, $"setting phase {phase} answered {(int)response.StatusCode}");
-        Assert.True(await PhaseSettlesAsync(api, phase, cancellationToken), $"phase {phase} did not reach every replica");
+        using var timeout = new CancellationTokenSource(TestTimeout);
+        await SetPhaseAsync(3, timeout.Token);
+        using var stop = new CancellationTokenSource();
+        var clients = AppHostFixture.Replicas.Select(Client).ToList();
+        var failures = new List<string>();
+        var reads = 0;
+        var readers = clients.Select(client => Task.Run(async () =>
+        {
+            var id = 100;
+            while (!stop.IsCancellationRequested)
+            {
+                using var response = await client.GetAsync($"/api/products/{id++ % 50 + 100}", timeout.Token);
+                Interlocked.Increment(ref reads);
+                if (response.StatusCode != HttpStatusCode.OK)
+                {
+                    lock (failures)
+                    {
+                        failures.Add($"{(int)response.StatusCode} from {client.BaseAddress}");
+                    }
+                }
+            }
+        })).ToList();
+
+        await ExecuteCommandAsync("cache", KnownResourceCommands.StopCommand, timeout.Token);
+        await fixture.App.ResourceNotifications.WaitForResourceAsync("cache", KnownResourceStates.TerminalStates, timeout.Token);
+        var readsWhileDown = reads;
+        await EventuallyAsync(() => Task.FromResult(reads > readsWhileDown + 20 ? (int?)reads : null), TimeSpan.FromSeconds(30), timeout.Token);
+        await ExecuteCommandAsync("cache", KnownResourceCommands.StartCommand, timeout.Token);
+        await fixture.App.ResourceNotifications.WaitForResourceHealthyAsync("cache", timeout.Token);
+
+        // L2 answers again: a product cached through one replica is an L2 hit on the other
+        var l2Hits = await EventuallyAsync(async () =>
+        {
+            var before = await L2HitsAsync(clients[1], timeout.Token);
+            var id = Random.Shared.Next(1_000, 2_000);
+            (await clients[0].GetAsync($"/api/products/{id}", timeout.Token)).Dispose();
+            (await clients[1].GetAsync($"/api/products/{id}", timeout.Token)).Dispose();
+            return await L2HitsAsync(clients[1], timeout.Token) > before ? (long?)before : null;
+        }, TimeSpan.FromSeconds(30), timeout.Token);
+
+        await stop.CancelAsync();
+        await Task.WhenAll(readers);
+        clients.ForEach(c => c.Dispose());
+        Assert.True(reads > readsWhileDown, "no read was made while Redis was down");
+        Assert.Empty(failures);
+        Assert.NotNull(l2Hits);
     }
 
-    private Task<HttpResponseMessage> SendAdminAsync(HttpClient api, string path, CancellationToken cancellationToken)
+    private async Task<long> L2HitsAsync(HttpClient api, CancellationToken cancellationToken)
     {
-        var request = new HttpRequestMessage(HttpMethod.Post, path)
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/admin/cache/stats");
+        request.Headers.Add("X-Api-Key", fixture.AdminApiKey);
+        using var response = await api.SendAsync(request, cancellationToken);
+        response.EnsureSuccessStatusCode();
+        var stats = await response.Content.ReadFromJsonAsync<JsonElement>(cancellationToken);
+        return stats.GetProperty("cache").GetProperty("performance").GetProperty("l2Hits").GetInt64();
+    }
+
+    private async Task SetPhaseAsync(int phase, CancellationToken cancellationToken)
+    {
+        using var api = Client("api-1");
+        using var request = new HttpRequestMessage(HttpMethod.Post, $"/admin/rollout/phase/{phase}")
         {
             Content = JsonContent.Create(new { reason = "AppHost integration test" }),
         };
         request.Headers.Add("X-Api-Key", fixture.AdminApiKey);
-        return api.SendAsync(request, cancellationToken);
+        using var response = await api.SendAsync(request, cancellationToken);
+        Assert.True(response.IsSuccessStatusCode, $"setting phase {phase} answered {(int)response.StatusCode}");
+        await AssertPhaseEverywhereAsync(phase, cancellationToken);
     }
 
-    /// <summary>True once <see cref="AgreeingAnswers"/> answers in a row report the phase, false after <see cref="PhaseSettleTime"/>.</summary>
-    private async Task<bool> PhaseSettlesAsync(HttpClient api, int phase, CancellationToken cancellationToken)
+    private async Task AssertPhaseEverywhereAsync(int phase, CancellationToken cancellationToken)
     {
-        var elapsed = Stopwatch.StartNew();
-        var agreeing = 0;
-        while (agreeing < AgreeingAnswers)
+        foreach (var replica in AppHostFixture.Replicas)
         {
-            if (elapsed.Elapsed > PhaseSettleTime)
+            using var api = Client(replica);
+            var seen = await EventuallyAsync(async () =>
             {
-                return false;
+                using var request = new HttpRequestMessage(HttpMethod.Get, "/admin/rollout");
+                request.Headers.Add("X-Api-Key", fixture.AdminApiKey);
+                using var response = await api.SendAsync(request, cancellationToken);
+                response.EnsureSuccessStatusCode();
+                var rollout = await response.Content.ReadFromJsonAsync<JsonElement>(cancellationToken);
+                return rollout.GetProperty("phase").GetInt32() == phase ? (int?)phase : null;
+            }, PhaseSettleTime, cancellationToken);
+            Assert.True(seen is not null, $"{replica} did not reach phase {phase}");
+        }
+    }
+
+    private async Task ExecuteCommandAsync(string resource, string command, CancellationToken cancellationToken)
+    {
+        var result = await fixture.App.ResourceCommands.ExecuteCommandAsync(resource, command, cancellationToken);
+        Assert.True(result.Success, $"{command} on {resource} failed: {result.Message}");
+    }
+
+    /// <summary>Polls until <paramref name="read"/> gives a value (not null), or gives null after <paramref name="within"/>.</summary>
+    private static async Task<T?> EventuallyAsync<T>(Func<Task<T?>> read, TimeSpan within, CancellationToken cancellationToken)
+    {
+        var deadline = DateTime.UtcNow + within;
+        while (true)
+        {
+            if (await read() is { } value)
+            {
+                return value;
             }
 
-            using var request = new HttpRequestMessage(HttpMethod.Get, "/admin/rollout");
-            request.Headers.Add("X-Api-Key", fixture.AdminApiKey);
-            using var response = await api.SendAsync(request, cancellationToken);
-            response.EnsureSuccessStatusCode();
-            var rollout = await response.Content.ReadFromJsonAsync<JsonElement>(cancellationToken);
-            agreeing = rollout.GetProperty("phase").GetInt32() == phase ? agreeing + 1 : 0;
-            await Task.Delay(PollInterval, cancellationToken);
+            if (DateTime.UtcNow > deadline)
+            {
+                return default;
+            }
+
+            await Task.Delay(TimeSpan.FromMilliseconds(200), cancellationToken);
         }
-
-        return true;
-    }
-
-    private async Task ExecuteCommandAsync(string command, CancellationToken cancellationToken)
-    {
-        var result = await fixture.App.ResourceCommands.ExecuteCommandAsync(
-            await OneApiReplicaAsync(cancellationToken), command, cancellationToken);
-        Assert.True(result.Success, $"{command} failed: {result.Message}");
-    }
-
-    // Given the resource, ResourceCommandService runs a command once per replica; advancing twice is not
-    // what a dashboard click does. One replica's id runs it once, as the click on that replica's row does.
-    private async Task<string> OneApiReplicaAsync(CancellationToken cancellationToken) =>
-        (await fixture.App.ResourceNotifications.WaitForResourceHealthyAsync("api", cancellationToken)).ResourceId;
-
-    private static async Task<double> QueryScalarAsync(HttpClient prometheus, string query, CancellationToken cancellationToken)
-    {
-        var answer = await prometheus.GetFromJsonAsync<JsonElement>(
-            $"/api/v1/query?query={Uri.EscapeDataString(query)}", cancellationToken);
-        var result = answer.GetProperty("data").GetProperty("result");
-        return result.GetArrayLength() == 0
-            ? 0
-            : double.Parse(result[0].GetProperty("value")[1].GetString()!, CultureInfo.InvariantCulture);
-    }
-
-    /// <summary>The first value that satisfies <paramref name="done"/>, or the last one read after <see cref="MetricsArrivalTime"/>.</summary>
-    private static async Task<double> PollAsync(Func<Task<double>> read, Func<double, bool> done, CancellationToken cancellationToken)
-    {
-        var elapsed = Stopwatch.StartNew();
-        var value = await read();
-        while (!done(value) && elapsed.Elapsed < MetricsArrivalTime)
-        {
-            await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken);
-            value = await read();
-        }
-
-        return value;
     }
 
     private static string? CacheHeader(HttpResponseMessage response) =>
         response.Headers.TryGetValues("X-Cache", out var values) ? values.SingleOrDefault() : null;
+}
+
+/// <summary>Every test class that uses the AppHost shares one run of it.</summary>
+[CollectionDefinition(Name)]
+public sealed class AppHostCollection : ICollectionFixture<AppHostFixture>
+{
+    public const string Name = "AppHost";
 }

@@ -4,9 +4,9 @@ using System.Diagnostics;
 namespace OptimizedCache.AppHost.Tests;
 
 /// <summary>
-/// A fact that needs a container runtime: Aspire runs Redis, Prometheus and Grafana as containers. Where
-/// neither Docker nor Podman answers <c>info</c>, the test is skipped and the skip reason says so. xUnit 2
-/// has no dynamic skip, so the attribute decides when it is constructed, at discovery.
+/// A fact that needs a container runtime (the AppHost's containers mode). Where neither Docker nor Podman answers
+/// <c>info</c>, the test is skipped and the skip reason says so. xUnit 2 has no dynamic skip, so the attribute
+/// decides when it is constructed, at discovery.
 /// </summary>
 public sealed class ContainerRuntimeFactAttribute : FactAttribute
 {
