@@ -5,8 +5,8 @@ using OptimizedCache.Monitoring.Tests.Support;
 namespace OptimizedCache.Monitoring.Tests;
 
 /// <summary>
-/// The launcher options the live system is started with reach the parts they name: <c>--env-store</c> the shared
-/// origin, <c>--env-monitoring</c> the guard, <c>--scrape-interval</c> Prometheus and Monitoring.
+/// The AppHost settings the live system is started with reach the parts they name: <c>AppHost:Environment:store:*</c>
+/// the shared origin, <c>AppHost:Environment:monitoring:*</c> the guard, <c>AppHost:ScrapeInterval</c> Prometheus.
 /// </summary>
 [Collection(nameof(LiveSystemCollection))]
 public sealed class LiveSystemLauncherTests(LiveSystemFixture system)
@@ -19,7 +19,7 @@ public sealed class LiveSystemLauncherTests(LiveSystemFixture system)
         Assert.Equal(LiveSystemFixture.Interval.TotalSeconds, guard.GetProperty("intervalSeconds").GetDouble());
         Assert.Equal(LiveSystemFixture.MinimumRequests, guard.GetProperty("minimumRequests").GetInt32());
 
-        // The shared origin took its latency from --env-store; the replica reads it from there.
+        // The shared origin took its latency from AppHost:Environment:store; the replica reads it from there.
         using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(system.Api2, "/admin/origin"));
         request.Headers.Add("X-Api-Key", system.AdminKey);
         using var response = await system.Http.SendAsync(request);

@@ -109,8 +109,9 @@ public static class ServerProcess
             $"'{executable}' was not found on PATH. Install it with: sudo apt-get install -y {debianPackage}");
     }
 
-    /// <summary>Starts a process with its output captured into a bounded buffer.</summary>
-    public static Process Start(string fileName, IEnumerable<string> arguments, BoundedLog log, string? workingDirectory = null)
+    /// <summary>Starts a process with its output captured into a bounded buffer, with extra environment variables.</summary>
+    public static Process Start(
+        string fileName, IEnumerable<string> arguments, BoundedLog log, string? workingDirectory = null, IReadOnlyDictionary<string, string>? environment = null)
     {
         var psi = new ProcessStartInfo(fileName)
         {
@@ -119,6 +120,11 @@ public static class ServerProcess
             UseShellExecute = false,
             WorkingDirectory = workingDirectory ?? Environment.CurrentDirectory,
         };
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+        {
+            psi.Environment[name] = value; // secrets go here, never into the arguments
+        }
+
         foreach (var argument in arguments)
         {
             psi.ArgumentList.Add(argument);

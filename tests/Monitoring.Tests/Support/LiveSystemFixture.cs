@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net.Http.Json;
 using System.Reflection;
+using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using OptimizedCache.Testing;
@@ -16,7 +17,7 @@ namespace OptimizedCache.Monitoring.Tests.Support;
 public sealed class LiveSystemCollection : ICollectionFixture<LiveSystemFixture>;
 
 /// <summary>
-/// The whole system as real processes on loopback, started by <c>./run-local.sh</c> from the binaries this test
+/// The whole system as real processes on loopback, started by the AppHost (executables mode) from the binaries this test
 /// run was built with (<c>--no-build</c>, this assembly's configuration): Redis, the shared store origin, two Api
 /// replicas, Prometheus (the repository's rules, one-second scrapes) and Monitoring, whose guard runs with a short
 /// window and interval (<see cref="Window"/>, <see cref="Interval"/>) so a rollback happens in seconds. Steady
@@ -97,40 +98,39 @@ public sealed class LiveSystemFixture : IAsyncLifetime
     private async Task StartAsync()
     {
         var configuration = typeof(LiveSystemFixture).Assembly.GetCustomAttribute<AssemblyConfigurationAttribute>()?.Configuration ?? "Release";
-        foreach (var dll in new[] { ("Api", "OptimizedCache.Api.dll"), ("Monitoring", "OptimizedCache.Monitoring.dll") })
+        var appHost = Path.Combine(RepositoryPaths.Root, "AppHost", "bin", configuration, "net10.0", "OptimizedCache.AppHost.dll");
+        if (!File.Exists(appHost))
         {
-            var path = Path.Combine(RepositoryPaths.Root, dll.Item1, "bin", configuration, "net10.0", dll.Item2);
-            if (!File.Exists(path))
-            {
-                throw new InvalidOperationException($"{path} is missing: build the solution first (./test.sh does, with -c Release).");
-            }
+            throw new InvalidOperationException($"{appHost} is missing: build the solution first (./test.sh does, with -c Release).");
         }
 
+        AdminKey = Convert.ToHexString(RandomNumberGenerator.GetBytes(16));
         string[] arguments =
         [
-            Path.Combine(RepositoryPaths.Root, "run-local.sh"), "--no-build", "-c", configuration, "--phase", "0",
-            "--run-dir", RunDirectory, "--timeout", "180", "--scrape-interval", ScrapeIntervalSeconds.ToString(CultureInfo.InvariantCulture),
+            appHost, "AppHost:Containers=false", "AppHost:Dashboard=false", $"AppHost:RunDirectory={RunDirectory}",
+            $"AppHost:ScrapeInterval=00:00:{ScrapeIntervalSeconds:00}", "Parameters:rollout-initial-phase=0",
             // An origin slower than a cache hit by far, so the cached path's latency never approaches the baseline's,
             // yet fast enough for the traffic's pace.
-            "--env-store", "Origin__LatencyMedianMs=40", "--env-store", "Origin__LatencySigma=0.3", "--env-store", "Origin__LatencyMaxMs=300",
-            "--env-monitoring", $"Monitoring__Guard__Window={Window:c}",
-            "--env-monitoring", $"Monitoring__Guard__Interval={Interval:c}",
-            "--env-monitoring", $"Monitoring__Guard__Cooldown={Window:c}",
-            "--env-monitoring", $"Monitoring__Guard__MinimumRequests={MinimumRequests}",
+            "AppHost:Environment:store:Origin__LatencyMedianMs=40", "AppHost:Environment:store:Origin__LatencySigma=0.3",
+            "AppHost:Environment:store:Origin__LatencyMaxMs=300",
+            $"AppHost:Environment:monitoring:Monitoring__Guard__Window={Window:c}",
+            $"AppHost:Environment:monitoring:Monitoring__Guard__Interval={Interval:c}",
+            $"AppHost:Environment:monitoring:Monitoring__Guard__Cooldown={Window:c}",
+            $"AppHost:Environment:monitoring:Monitoring__Guard__MinimumRequests={MinimumRequests}",
             // The tests here drive the hit-ratio trigger with a flood of never-seen keys. On a 2-core machine running
             // six processes and the traffic, such a flood (every read a miss that also writes L1 and L2) can push the
             // cached path's p95 past +20% of a baseline taken under calmer traffic, and the response-time trigger
             // would pre-empt the one under test. Its rule is covered against measured values in TriggerEvaluatorTests;
             // here it fires only on a slowdown of four times the reference.
-            "--env-monitoring", "Monitoring__Guard__Triggers__LatencyIncreasePercent=300",
+            "AppHost:Environment:monitoring:Monitoring__Guard__Triggers__LatencyIncreasePercent=300",
         ];
-        _launcher = ServerProcess.Start("bash", arguments, _launcherLog, RepositoryPaths.Root);
-        await WaitForAsync(() => Task.FromResult(File.Exists(Path.Combine(RunDirectory, "ready"))), StartupTimeout, "the launcher to report every part healthy");
+        _launcher = ServerProcess.Start("dotnet", arguments, _launcherLog, RepositoryPaths.Root,
+            new Dictionary<string, string> { ["Parameters__admin-api-key"] = AdminKey });
+        await WaitForAsync(() => Task.FromResult(File.Exists(Path.Combine(RunDirectory, "ready"))), StartupTimeout, "the AppHost to report every resource healthy");
         _urls = File.ReadAllLines(Path.Combine(RunDirectory, "urls"))
             .Select(line => line.Split('=', 2))
             .Where(parts => parts.Length == 2 && parts[1].Length > 0)
             .ToDictionary(parts => parts[0], parts => parts[1], StringComparer.Ordinal);
-        AdminKey = (await File.ReadAllTextAsync(Path.Combine(RunDirectory, "admin-api-key"))).Trim();
 
         // Warm each replica's cached path (its code, and its L1 with the hot products; the second replica finds them in
         // L2 already, so HIT as well as MISS is a cached answer) before any window the guard
@@ -374,7 +374,7 @@ public sealed class LiveSystemFixture : IAsyncLifetime
     private static string CacheHeader(HttpResponseMessage response) =>
         response.Headers.TryGetValues("X-Cache", out var values) ? values.FirstOrDefault() ?? "none" : "none";
 
-    /// <summary>SIGTERM, as a person would stop it (it stops every part it started); then any part it recorded that is still running is killed.</summary>
+    /// <summary>SIGTERM, as a person would stop it: the AppHost stops every resource it started.</summary>
     private async Task StopLauncherAsync(Process launcher)
     {
         if (!launcher.HasExited)
@@ -390,22 +390,7 @@ public sealed class LiveSystemFixture : IAsyncLifetime
                 launcher.Kill(entireProcessTree: true);
             }
         }
-
-        var pids = Path.Combine(RunDirectory, "pids");
-        if (!File.Exists(pids))
-        {
-            return;
-        }
-
-        foreach (var line in File.ReadAllLines(pids).Where(l => l.Length > 0))
-        {
-            if (int.TryParse(line.Split(' ')[^1], NumberStyles.None, CultureInfo.InvariantCulture, out var pid) && ServerProcess.IsRunning(pid))
-            {
-                await ServerProcess.SignalAsync(pid, "KILL");
-            }
-        }
     }
-
 }
 
 /// <summary>The parts of one guard evaluation (<c>GET /api/history</c>) the tests read.</summary>
