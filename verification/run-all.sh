@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Runs the whole verification programme in order and writes docs/verification.md:
 #   connection checks → endpoint measurement → stepped load → fault drills → soak → report.
-# Without --api it starts the local topology with ./run-local.sh (Redis, the shared store origin, two Api
-# replicas, Monitoring, Prometheus) and stops it at the end; with --api/--api-key/--redis it uses a system
+# Without --api it starts the system through the AppHost in its executables mode (Redis, the shared store origin,
+# two Api replicas, Monitoring, Prometheus) and stops it at the end; with --api/--api-key/--redis it uses a system
 # that is already running. A failing step does not stop the others; the exit code is 1 if any failed. For the memory
 # drill it starts a second topology whose replicas have a small L1 budget (--memory-l1), so the drill presses it.
 set -euo pipefail
@@ -15,7 +15,7 @@ Usage: verification/run-all.sh [options]
                         (origin outage 45 s), soak 10 min (full: 30 s per step, drills 10/10/10 s,
                         origin outage 5.5 min, soak 30 min)
   --api URL             an Api replica that is already running (repeat for more replicas); needs --api-key
-                        and --redis; without it ./run-local.sh starts the system
+                        and --redis; without it the AppHost starts the system
   --api-key KEY         the Api's admin key (default: $OC_API_KEY)
   --redis CONN          the Redis the Api uses, e.g. '127.0.0.1:6379,password=...'
   --monitoring URL      Monitoring's base URL (the origin drill reads the guard's reaction)
@@ -26,7 +26,7 @@ Usage: verification/run-all.sh [options]
   --skip LIST           steps to leave out: redis,endpoints,stepped,drills,soak,report
   --results DIR         folder for the JSON results (default verification/results; its old results are removed)
   --smoke               mark docs/verification.md as a smoke run, not the measurement
-  --no-build            use the binaries already built
+  --no-build            use the binaries already built (the AppHost's and the tools')
   -h, --help            this text
 EOF
 }
@@ -68,7 +68,7 @@ memory_pid=""
 stop_launcher() {
   local pid="$1" what="$2"
   if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
-    say "stopping $what (run-local.sh pid $pid)"
+    say "stopping $what (AppHost pid $pid)"
     kill -TERM "$pid" 2>/dev/null || true
     wait "$pid" 2>/dev/null || true
   fi
@@ -77,18 +77,19 @@ cleanup() {
   stop_launcher "$memory_pid" "the small-L1 topology"
   stop_launcher "$launcher_pid" "the local topology"
 }
-# launch NAME LOG RUN_DIR [run-local options...]: starts ./run-local.sh in the background (its pid in REPLY) and waits
-# until it is ready; exits when it dies or is not ready within 10 minutes.
+# launch NAME LOG RUN_DIR [AppHost settings...]: starts the AppHost (executables mode, no dashboard) in the background
+# (its pid in REPLY) and waits until it reports every resource healthy; exits when it dies or is not ready within 10
+# minutes. The admin key reaches it through the environment, never the command line.
+apphost_dll="$root/AppHost/bin/Release/net10.0/OptimizedCache.AppHost.dll"
 launch() {
   local name="$1" log="$2" dir="$3"; shift 3
-  local args=(--run-dir "$dir" "$@")
-  [ "$no_build" = 1 ] && args+=(--no-build)
-  rm -f "$dir/ready" "$dir/urls" # a previous run's would read as ready before run-local.sh removes them
-  ./run-local.sh "${args[@]}" >"$log" 2>&1 &
+  rm -f "$dir/ready" "$dir/urls" # a previous run's would read as ready before the AppHost removes them
+  env "Parameters__admin-api-key=$key" dotnet "$apphost_dll" AppHost:Containers=false AppHost:Dashboard=false \
+    "AppHost:RunDirectory=$dir" "$@" >"$log" 2>&1 &
   local pid=$!
   for _ in $(seq 1 600); do
     [ -f "$dir/ready" ] && break
-    kill -0 "$pid" 2>/dev/null || { echo "run-all: run-local.sh ($name) exited; last lines of its log:" >&2; tail -20 "$log" >&2; exit 1; }
+    kill -0 "$pid" 2>/dev/null || { echo "run-all: the AppHost ($name) exited; last lines of its log:" >&2; tail -20 "$log" >&2; exit 1; }
     sleep 1
   done
   [ -f "$dir/ready" ] || { echo "run-all: the $name topology was not ready within 10 minutes" >&2; exit 1; }
@@ -106,27 +107,25 @@ rm -f "$results"/*.json "$results"/*.svg "$results"/*.md "$results"/redis-restar
 
 redis_stop=shutdown
 if [ ${#apis[@]} -eq 0 ]; then
-  if [ ! -x ./run-local.sh ]; then
-    echo "run-all: ./run-local.sh is not on this branch; start the system yourself and pass --api URL --api-key KEY --redis CONN" >&2
-    exit 2
+  if [ "$no_build" != 1 ] || [ ! -f "$apphost_dll" ]; then
+    say "building the AppHost and the services (Release)"
+    dotnet build "$root/AppHost/AppHost.csproj" -c Release -nologo -v quiet -clp:"ErrorsOnly;NoSummary"
   fi
-  run_dir="$(cd "$results" && pwd)/run-local"
-  say "starting the local topology: ./run-local.sh --run-dir $run_dir (log: $results/run-local.log)"
+  key="$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')"
+  run_dir="$(cd "$results" && pwd)/apphost"
+  say "starting the system through the AppHost: run folder $run_dir (log: $results/apphost.log)"
   # The guard would roll back whenever a measurement's cold start dips the hit ratio, changing the phase under the
   # measurement; in dry run it still evaluates and reports "dry_run" (what it would do), which the origin drill reads.
-  # Monitoring inherits this from run-local.sh's environment.
-  export Monitoring__Guard__DryRun="${Monitoring__Guard__DryRun:-true}"
-  launch local "$results/run-local.log" "$run_dir" --phase 0
+  launch local "$results/apphost.log" "$run_dir" Parameters:rollout-initial-phase=0 \
+    "AppHost:Environment:monitoring:Monitoring__Guard__DryRun=${Monitoring__Guard__DryRun:-true}"
   launcher_pid="$REPLY"
   url() { sed -n "s/^$1=//p" "${2:-$run_dir}/urls"; }
   apis=("$(url api-1)" "$(url api-2)")
-  key="$(cat "$run_dir/admin-api-key")"
-  password="$(sed -n 's/^requirepass //p' "$run_dir/redis/redis.conf")"
-  redis="$(url redis)${password:+,password=$password}"
+  password="$(sed -n 's/^requirepass //p' "$run_dir/cache/redis.conf")"
+  redis="$(url cache)${password:+,password=$password}"
   monitoring="${monitoring:-$(url monitoring)}"
   prometheus="${prometheus:-$(url prometheus)}"
-  # run-local.sh stops everything when a part exits, so the restart drill freezes Redis instead.
-  redis_stop=sigstop
+  # a part that dies does not take the others down: the restart drill shuts Redis down and starts it again itself
   say "topology ready: api ${apis[*]}, monitoring $monitoring, prometheus $prometheus"
 fi
 [ -n "$key" ] || { echo "run-all: --api-key (or OC_API_KEY) is required with --api" >&2; exit 2; }
@@ -164,10 +163,10 @@ if [ -n "$launcher_pid" ] && ! skipped drills; then
   # against a second topology whose replicas get a small one (same admin key); the other drills keep the measured
   # system's budget. It idles while the other drills run and is stopped after them. 4 MiB by default: the drill's
   # 80 pages of 250 products (~37 KB each) and its product reads fill that within its few seconds.
-  memory_dir="$(cd "$results" && pwd)/run-local-memory"
-  say "starting a second topology for the memory drill, L1 budget $memory_l1_bytes bytes (log: $results/run-local-memory.log)"
-  OPTIMIZEDCACHE_ADMIN_API_KEY="$key" launch memory "$results/run-local-memory.log" "$memory_dir" --phase 3 \
-    --no-build --env-api "Cache__L1MaximumBytes=$memory_l1_bytes"
+  memory_dir="$(cd "$results" && pwd)/apphost-memory"
+  say "starting a second topology for the memory drill, L1 budget $memory_l1_bytes bytes (log: $results/apphost-memory.log)"
+  launch memory "$results/apphost-memory.log" "$memory_dir" Parameters:rollout-initial-phase=3 \
+    "AppHost:Environment:api:Cache__L1MaximumBytes=$memory_l1_bytes"
   memory_pid="$REPLY"
   memory_args=(--memory-api "$(url api-1 "$memory_dir")" --memory-api "$(url api-2 "$memory_dir")")
 fi
@@ -183,7 +182,7 @@ if ! skipped report; then
   report_args=(--results "$results")
   [ "$smoke" = 1 ] && report_args+=(--smoke)
   mode="full profile"; [ "$quick" = 1 ] && mode="quick profile (--quick)"
-  where="the local topology from run-local.sh"; [ -z "$launcher_pid" ] && where="a running system (${apis[*]})"
+  where="the AppHost's topology (executables mode)"; [ -z "$launcher_pid" ] && where="a running system (${apis[*]})"
   report_args+=(--note "Run by verification/run-all.sh, $mode, against $where, on $(nproc) processors.")
   say "step report: docs/verification.md"
   if oc_tool verification-report "${report_args[@]}"; then status[report]=pass; else status[report]="FAIL ($?)"; fi
