@@ -9,10 +9,10 @@ internal enum CompressionCodecId : byte
     /// <summary>The payload is stored as it is.</summary>
     None = 0,
 
-    /// <summary>LZ4 block format (<c>liblz4.so.1</c>): the cheapest codec, for mid-size values.</summary>
+    /// <summary>LZ4 block format (the length in the envelope; empty input is the byte 0x00): the cheapest codec, for mid-size values.</summary>
     Lz4 = 1,
 
-    /// <summary>Zstandard frame format (<c>libzstd.so.1</c>): a strong codec for large values.</summary>
+    /// <summary>Zstandard frame format: a strong codec for large values.</summary>
     Zstd = 2,
 
     /// <summary>Brotli (framework): the strong codec when Zstandard is missing.</summary>

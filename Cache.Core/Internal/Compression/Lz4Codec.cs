@@ -1,20 +1,18 @@
 using System.Buffers;
-using System.Runtime.InteropServices;
+using K4os.Compression.LZ4;
 
 namespace OptimizedCache.Cache.Core.Internal;
 
-/// <summary>LZ4 block compression through the system's <c>liblz4.so.1</c>: the cheapest codec, for mid-size values and high CPU load.</summary>
-internal sealed unsafe class Lz4Codec : ICompressionCodec
+/// <summary>LZ4 block compression (K4os.Compression.LZ4, managed): the cheapest codec, for mid-size values and high CPU load.</summary>
+/// <remarks>
+/// The block format with the length kept in the envelope, as the native <c>liblz4</c> writes it, so entries written
+/// by either read with the other. The one difference is the empty input: LZ4 writes it as the single byte <c>0x00</c>,
+/// which K4os neither writes nor reads, so it is handled here.
+/// </remarks>
+internal sealed class Lz4Codec : ICompressionCodec
 {
     // LZ4's block format limit (LZ4_MAX_INPUT_SIZE).
     private const int MaxInputSize = 0x7E000000;
-
-    /// <summary>Probes <c>liblz4.so.1</c>; the codec reports itself unavailable when the library is missing.</summary>
-    public Lz4Codec()
-    {
-        IsAvailable = NativeLibraryProbe.TryProbe(NativeLz4.LibraryName, NativeLz4.RequiredExports, out var reason);
-        UnavailableReason = reason;
-    }
 
     /// <inheritdoc />
     public CompressionCodecId Id => CompressionCodecId.Lz4;
@@ -23,35 +21,32 @@ internal sealed unsafe class Lz4Codec : ICompressionCodec
     public string Name => "lz4";
 
     /// <inheritdoc />
-    public bool IsAvailable { get; }
+    public bool IsAvailable => true;
 
     /// <inheritdoc />
-    public string? UnavailableReason { get; }
+    public string? UnavailableReason => null;
 
     /// <inheritdoc />
     public int Compress(ReadOnlySpan<byte> source, IBufferWriter<byte> destination)
     {
         ArgumentNullException.ThrowIfNull(destination);
-        ThrowIfUnavailable();
         if (source.Length > MaxInputSize)
         {
             throw new ArgumentException($"LZ4 compresses at most {MaxInputSize} bytes; the input has {source.Length}.", nameof(source));
         }
 
-        var bound = NativeLz4.CompressBound(source.Length);
-        var output = destination.GetSpan(bound);
-        int written;
-        byte placeholder = 0;
-        fixed (byte* src = source)
-        fixed (byte* dst = output)
+        if (source.IsEmpty)
         {
-            // An empty span pins to null; LZ4 wants a valid pointer even for zero bytes.
-            written = NativeLz4.CompressDefault(src == null ? &placeholder : src, dst, source.Length, output.Length);
+            destination.GetSpan(1)[0] = 0;
+            destination.Advance(1);
+            return 1;
         }
 
+        var output = destination.GetSpan(LZ4Codec.MaximumOutputSize(source.Length));
+        var written = LZ4Codec.Encode(source, output, LZ4Level.L00_FAST);
         if (written <= 0)
         {
-            throw new InvalidOperationException($"LZ4_compress_default failed for an input of {source.Length} bytes.");
+            throw new InvalidOperationException($"LZ4 failed to compress an input of {source.Length} bytes.");
         }
 
         destination.Advance(written);
@@ -62,26 +57,11 @@ internal sealed unsafe class Lz4Codec : ICompressionCodec
     public bool TryDecompress(ReadOnlySpan<byte> source, int uncompressedLength, Span<byte> destination)
     {
         CodecGuards.ThrowIfDestinationTooSmall(uncompressedLength, destination);
-        ThrowIfUnavailable();
-        if (source.IsEmpty)
+        if (uncompressedLength == 0)
         {
-            return false;
+            return source is [0];
         }
 
-        byte placeholder = 0;
-        fixed (byte* src = source)
-        fixed (byte* dst = destination)
-        {
-            var result = NativeLz4.DecompressSafe(src, uncompressedLength == 0 ? &placeholder : dst, source.Length, uncompressedLength);
-            return result == uncompressedLength;
-        }
-    }
-
-    private void ThrowIfUnavailable()
-    {
-        if (!IsAvailable)
-        {
-            throw new InvalidOperationException($"The {Name} codec is unavailable: {UnavailableReason}.");
-        }
+        return !source.IsEmpty && LZ4Codec.Decode(source, destination[..uncompressedLength]) == uncompressedLength;
     }
 }

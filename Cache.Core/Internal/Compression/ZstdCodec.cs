@@ -1,30 +1,28 @@
 using System.Buffers;
 using System.Collections.Concurrent;
+using ZstdSharp;
 
 namespace OptimizedCache.Cache.Core.Internal;
 
-/// <summary>Zstandard compression through the system's <c>libzstd.so.1</c>: the strong codec for large values.</summary>
+/// <summary>Zstandard frames (ZstdSharp, managed): the strong codec for large values.</summary>
 /// <remarks>
-/// Contexts are pooled (at most <see cref="MaxPooledContexts"/> of each kind): <c>ZSTD_compress</c> would
-/// allocate and free a context on every call, which costs more than compressing a few kilobytes.
+/// Compressors and decompressors are pooled (at most <see cref="MaxPooled"/> of each): each holds a context whose
+/// creation costs more than compressing a few kilobytes, and none may be used by two threads at once.
 /// </remarks>
-internal sealed unsafe class ZstdCodec : ICompressionCodec
+internal sealed class ZstdCodec : ICompressionCodec, IDisposable
 {
-    private static readonly int MaxPooledContexts = Math.Max(2, Environment.ProcessorCount);
+    private static readonly int MaxPooled = Math.Max(2, Environment.ProcessorCount);
 
     private readonly int _level;
-    private readonly ConcurrentQueue<nint> _compressionContexts = new();
-    private readonly ConcurrentQueue<nint> _decompressionContexts = new();
+    private readonly ConcurrentQueue<Compressor> _compressors = new();
+    private readonly ConcurrentQueue<Decompressor> _decompressors = new();
 
-    /// <summary>Probes <c>libzstd.so.1</c>; the codec reports itself unavailable when the library is missing.</summary>
     /// <param name="level">The compression level, 1 (fastest) to 19; 3 is Zstandard's default.</param>
     public ZstdCodec(int level = 3)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(level, 1);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(level, 19);
         _level = level;
-        IsAvailable = NativeLibraryProbe.TryProbe(NativeZstd.LibraryName, NativeZstd.RequiredExports, out var reason);
-        UnavailableReason = reason;
     }
 
     /// <inheritdoc />
@@ -34,103 +32,79 @@ internal sealed unsafe class ZstdCodec : ICompressionCodec
     public string Name => "zstd";
 
     /// <inheritdoc />
-    public bool IsAvailable { get; }
+    public bool IsAvailable => true;
 
     /// <inheritdoc />
-    public string? UnavailableReason { get; }
+    public string? UnavailableReason => null;
 
     /// <inheritdoc />
     public int Compress(ReadOnlySpan<byte> source, IBufferWriter<byte> destination)
     {
         ArgumentNullException.ThrowIfNull(destination);
-        ThrowIfUnavailable();
-        var bound = checked((int)NativeZstd.CompressBound((nuint)source.Length));
-        var output = destination.GetSpan(bound);
-        var context = Rent(_compressionContexts, compression: true);
-        nuint written;
-        byte placeholder = 0;
+        var output = destination.GetSpan(Compressor.GetCompressBound(source.Length));
+        var compressor = _compressors.TryDequeue(out var pooled) ? pooled : new Compressor(_level);
+        int written;
         try
         {
-            fixed (byte* src = source)
-            fixed (byte* dst = output)
-            {
-                written = NativeZstd.CompressCCtx(context, dst, (nuint)output.Length, src == null ? &placeholder : src, (nuint)source.Length, _level);
-            }
+            written = compressor.Wrap(source, output);
         }
         finally
         {
-            Return(_compressionContexts, context, compression: true);
+            Return(_compressors, compressor);
         }
 
-        if (NativeZstd.IsError(written) != 0)
-        {
-            throw new InvalidOperationException($"ZSTD_compressCCtx failed for an input of {source.Length} bytes (code {written}).");
-        }
-
-        destination.Advance((int)written);
-        return (int)written;
+        destination.Advance(written);
+        return written;
     }
 
     /// <inheritdoc />
     public bool TryDecompress(ReadOnlySpan<byte> source, int uncompressedLength, Span<byte> destination)
     {
         CodecGuards.ThrowIfDestinationTooSmall(uncompressedLength, destination);
-        ThrowIfUnavailable();
         if (source.IsEmpty)
         {
             return false;
         }
 
-        var context = Rent(_decompressionContexts, compression: false);
+        var decompressor = _decompressors.TryDequeue(out var pooled) ? pooled : new Decompressor();
         try
         {
-            byte placeholder = 0;
-            fixed (byte* src = source)
-            fixed (byte* dst = destination)
-            {
-                var result = NativeZstd.DecompressDCtx(context, uncompressedLength == 0 ? &placeholder : dst, (nuint)uncompressedLength, src, (nuint)source.Length);
-                return NativeZstd.IsError(result) == 0 && result == (nuint)uncompressedLength;
-            }
+            return decompressor.TryUnwrap(source, destination[..uncompressedLength], out var written) && written == uncompressedLength;
+        }
+        catch (ZstdException)
+        {
+            return false; // corrupt or truncated: a miss for the caller, never an exception
         }
         finally
         {
-            Return(_decompressionContexts, context, compression: false);
+            Return(_decompressors, decompressor);
         }
     }
 
-    private static nint Rent(ConcurrentQueue<nint> pool, bool compression)
+    public void Dispose()
     {
-        if (pool.TryDequeue(out var context))
+        while (_compressors.TryDequeue(out var compressor))
         {
-            return context;
+            compressor.Dispose();
         }
 
-        context = compression ? NativeZstd.CreateCCtx() : NativeZstd.CreateDCtx();
-        return context != 0 ? context : throw new InvalidOperationException("Zstandard could not allocate a context.");
+        while (_decompressors.TryDequeue(out var decompressor))
+        {
+            decompressor.Dispose();
+        }
     }
 
-    private static void Return(ConcurrentQueue<nint> pool, nint context, bool compression)
+    private static void Return<T>(ConcurrentQueue<T> pool, T item)
+        where T : IDisposable
     {
-        // Count is approximate under races; the pool may briefly hold a context or two more than the cap.
-        if (pool.Count < MaxPooledContexts)
+        // Count is approximate under races; the pool may briefly hold one or two more than the cap
+        if (pool.Count < MaxPooled)
         {
-            pool.Enqueue(context);
-        }
-        else if (compression)
-        {
-            NativeZstd.FreeCCtx(context);
+            pool.Enqueue(item);
         }
         else
         {
-            NativeZstd.FreeDCtx(context);
-        }
-    }
-
-    private void ThrowIfUnavailable()
-    {
-        if (!IsAvailable)
-        {
-            throw new InvalidOperationException($"The {Name} codec is unavailable: {UnavailableReason}.");
+            item.Dispose();
         }
     }
 }

@@ -106,17 +106,4 @@ public sealed class CompressionCodecRegistryTests
 
         Assert.Contains("brotli", error.Message);
     }
-
-    [Fact]
-    public void ProbesALibraryThatIsMissingOrLacksAnExport()
-    {
-        Assert.False(NativeLibraryProbe.TryProbe("liboptimizedcache-absent.so.1", ["f"], out var missing));
-        Assert.Contains("could not be loaded", missing);
-
-        Assert.False(NativeLibraryProbe.TryProbe(NativeLz4.LibraryName, ["LZ4_no_such_function"], out var lacking));
-        Assert.Contains("lacks LZ4_no_such_function", lacking);
-
-        Assert.True(NativeLibraryProbe.TryProbe(NativeZstd.LibraryName, NativeZstd.RequiredExports, out var none));
-        Assert.Null(none);
-    }
 }
