@@ -44,6 +44,7 @@ public static class ServiceDefaultsExtensions
         ArgumentNullException.ThrowIfNull(builder);
         builder.ConfigureOpenTelemetry();
         builder.AddDefaultHealthChecks();
+        OpenApiDefaults.AddDefaultOpenApi(builder.Services);
         return builder;
     }
 
@@ -144,7 +145,8 @@ public static class ServiceDefaultsExtensions
     /// Maps <see cref="HealthEndpointPath"/> (readiness: every check; 503 when any is unhealthy),
     /// <see cref="AliveEndpointPath"/> (liveness: the <see cref="LiveTag"/> checks only), both with a
     /// JSON body listing each check's status, description and duration, and <see cref="MetricsEndpointPath"/>
-    /// (the OpenTelemetry metrics in the Prometheus text format).
+    /// (the OpenTelemetry metrics in the Prometheus text format), and the API description
+    /// (<see cref="OpenApiDefaults"/>).
     /// </summary>
     public static WebApplication MapDefaultEndpoints(this WebApplication app)
     {
@@ -160,6 +162,7 @@ public static class ServiceDefaultsExtensions
         });
         app.MapGet(MetricsEndpointPath, PrometheusScrapeEndpoint.HandleAsync)
             .ExcludeFromDescription();
+        OpenApiDefaults.MapDefaultOpenApi(app);
         return app;
     }
 

@@ -5,6 +5,7 @@ using OptimizedCache.Api.Caching;
 using OptimizedCache.Api.Origin;
 using OptimizedCache.Api.Rollout;
 using OptimizedCache.Api.Telemetry;
+using OptimizedCache.ServiceDefaults;
 
 namespace OptimizedCache.Api.Apis;
 
@@ -45,7 +46,8 @@ public static class AdminApi
     /// <summary>Maps the admin endpoints behind the API key.</summary>
     public static IEndpointRouteBuilder MapAdminApi(this IEndpointRouteBuilder app)
     {
-        var admin = app.MapGroup("/admin").AddEndpointFilter<ApiKeyFilter>().WithTags("Admin");
+        var admin = app.MapGroup("/admin").AddEndpointFilter<ApiKeyFilter>().WithTags("Admin").RequireApiKeyInDescription()
+            .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status409Conflict);
         admin.MapGet("/rollout", GetRollout);
         admin.MapPost("/rollout/phase/{n}", SetPhase);
         admin.MapPost("/rollout/advance", Advance);

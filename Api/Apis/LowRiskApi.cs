@@ -26,7 +26,8 @@ public static class LowRiskApi
     /// <summary>Maps the low-risk endpoints under <c>/api</c>.</summary>
     public static IEndpointRouteBuilder MapLowRiskApi(this IEndpointRouteBuilder app)
     {
-        var lowRisk = app.MapGroup("/api").WithCacheFlag(CacheGroup.LowRisk).WithTags("LowRisk");
+        var lowRisk = app.MapGroup("/api").WithCacheFlag(CacheGroup.LowRisk).WithTags("LowRisk")
+            .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status502BadGateway).ProducesProblem(StatusCodes.Status503ServiceUnavailable);
         lowRisk.MapGet("/health-summary", GetHealthSummary);
         lowRisk.MapGet("/metrics-summary", GetMetricsSummary);
         lowRisk.MapGet("/logs", GetLogs);

@@ -2,6 +2,7 @@ using System.Globalization;
 using Microsoft.AspNetCore.Http.HttpResults;
 using OptimizedCache.Api.Admin;
 using OptimizedCache.Api.Origin;
+using OptimizedCache.ServiceDefaults;
 
 namespace OptimizedCache.Api.Apis;
 
@@ -15,7 +16,9 @@ public static class OriginServerApi
     /// <summary>Maps the store's endpoints under <c>/origin</c>.</summary>
     public static IEndpointRouteBuilder MapOriginServerApi(this IEndpointRouteBuilder app)
     {
-        var store = app.MapGroup("/origin").AddEndpointFilter<OriginFailureFilter>().WithTags("Origin");
+        var store = app.MapGroup("/origin").AddEndpointFilter<OriginFailureFilter>().WithTags("Origin")
+            .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status429TooManyRequests).ProducesProblem(StatusCodes.Status503ServiceUnavailable);
         store.MapGet("/status", static async (SimulatedStoreOrigin o, CancellationToken ct) => TypedResults.Ok(await o.GetStatusAsync(ct)));
         store.MapGet("/metrics", static async (SimulatedStoreOrigin o, CancellationToken ct) => TypedResults.Ok(await o.GetMetricsAsync(ct)));
         store.MapGet("/products", GetProducts);
@@ -31,7 +34,8 @@ public static class OriginServerApi
         store.MapPost("/inventory/{id:long}/adjust", AdjustInventory);
         store.MapPost("/orders", CreateOrder);
 
-        var behavior = app.MapGroup("/origin/behavior").AddEndpointFilter<ApiKeyFilter>().WithTags("Origin");
+        var behavior = app.MapGroup("/origin/behavior").AddEndpointFilter<ApiKeyFilter>().WithTags("Origin").RequireApiKeyInDescription()
+            .ProducesProblem(StatusCodes.Status400BadRequest);
         behavior.MapGet("/", static async (SimulatedStoreOrigin o, CancellationToken ct) => TypedResults.Ok(Shared(await o.GetOriginStatusAsync(ct))));
         behavior.MapPut("/", SetBehavior);
         return app;

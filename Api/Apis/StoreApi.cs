@@ -18,7 +18,8 @@ public static class StoreApi
     /// <summary>Maps the read endpoints under <c>/api</c>.</summary>
     public static IEndpointRouteBuilder MapStoreApi(this IEndpointRouteBuilder app)
     {
-        var reads = app.MapGroup("/api").WithCacheFlag(CacheGroup.Reads).WithTags("Reads");
+        var reads = app.MapGroup("/api").WithCacheFlag(CacheGroup.Reads).WithTags("Reads")
+            .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status502BadGateway).ProducesProblem(StatusCodes.Status503ServiceUnavailable);
         reads.MapGet("/products", GetProducts);
         reads.MapGet("/products/{id}", GetProduct);
         reads.MapGet("/collections", GetCollections);
@@ -28,7 +29,8 @@ public static class StoreApi
         reads.MapGet("/customers/{id}/recommendations", GetRecommendations);
         reads.MapGet("/orders/{id}", GetOrder);
 
-        var volatileReads = app.MapGroup("/api").WithCacheFlag(CacheGroup.VolatileReads).WithTags("VolatileReads");
+        var volatileReads = app.MapGroup("/api").WithCacheFlag(CacheGroup.VolatileReads).WithTags("VolatileReads")
+            .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status502BadGateway).ProducesProblem(StatusCodes.Status503ServiceUnavailable);
         volatileReads.MapGet("/inventory/{productId}", GetInventory);
         return app;
     }

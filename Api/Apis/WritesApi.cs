@@ -20,7 +20,8 @@ public static class WritesApi
     /// <summary>Maps the write endpoints under <c>/api</c>.</summary>
     public static IEndpointRouteBuilder MapWritesApi(this IEndpointRouteBuilder app)
     {
-        var writes = app.MapGroup("/api").WithCacheFlag(CacheGroup.Writes).WithTags("Writes");
+        var writes = app.MapGroup("/api").WithCacheFlag(CacheGroup.Writes).WithTags("Writes")
+            .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status502BadGateway).ProducesProblem(StatusCodes.Status503ServiceUnavailable);
         writes.MapPut("/products/{id}", UpdateProduct);
         writes.MapPost("/inventory/{productId}/adjust", AdjustInventory);
         writes.MapPost("/orders", CreateOrder);

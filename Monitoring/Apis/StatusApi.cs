@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Mvc;
 using OptimizedCache.Monitoring.Guard;
 using OptimizedCache.Monitoring.Prometheus;
 using OptimizedCache.Monitoring.Rollout;
+using OptimizedCache.ServiceDefaults;
 
 namespace OptimizedCache.Monitoring.Apis;
 
@@ -15,12 +16,12 @@ public static class StatusApi
     /// <summary>Maps <c>/api/status</c>, <c>/api/history</c>, <c>/api/series</c>, <c>/api/rollout/{action}</c>, <c>/api/baseline</c>.</summary>
     public static IEndpointRouteBuilder MapStatusApi(this IEndpointRouteBuilder app)
     {
-        var api = app.MapGroup("/api");
+        var api = app.MapGroup("/api").WithTags("Guard").ProducesProblem(StatusCodes.Status400BadRequest);
         api.MapGet("/status", GetStatus);
         api.MapGet("/history", GetHistory);
         api.MapGet("/series", GetSeries);
 
-        var admin = api.MapGroup(string.Empty).AddEndpointFilter<ApiKeyFilter>();
+        var admin = api.MapGroup(string.Empty).AddEndpointFilter<ApiKeyFilter>().RequireApiKeyInDescription().ProducesProblem(StatusCodes.Status409Conflict);
         admin.MapPost("/rollout/{action}", ChangeRollout);
         admin.MapPost("/baseline", TakeBaseline);
         return app;

@@ -27,7 +27,7 @@ internal sealed class PrometheusExporter(ILogger<PrometheusExporter> logger) : B
     public byte[]? Scrape(int timeoutMilliseconds)
     {
         var collect = Collect;
-        if (collect is null)
+        if (collect is null || Volatile.Read(ref _shutDown))
         {
             return null;
         }
@@ -41,6 +41,15 @@ internal sealed class PrometheusExporter(ILogger<PrometheusExporter> logger) : B
 
         return Interlocked.Exchange(ref _rendered, null) ?? Finish(new PrometheusTextSerializer());
     }
+
+    /// <inheritdoc />
+    protected override bool OnShutdown(int timeoutMilliseconds)
+    {
+        Volatile.Write(ref _shutDown, true); // the host stopped: scrapes answer 503 from now on
+        return base.OnShutdown(timeoutMilliseconds);
+    }
+
+    private bool _shutDown;
 
     /// <inheritdoc />
     public override ExportResult Export(in Batch<Metric> batch)

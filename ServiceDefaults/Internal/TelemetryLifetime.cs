@@ -9,9 +9,9 @@ namespace OptimizedCache.ServiceDefaults.Internal;
 
 /// <summary>
 /// Ties the providers to the host: they are built before any other hosted service starts (so the
-/// first requests are measured) and flushed and disposed after every hosted service has stopped (so
-/// the last measurements are exported). The container disposes them again on its own disposal, which
-/// is then a no-op.
+/// first requests are measured) and flushed and shut down after every hosted service has stopped (so
+/// the last measurements are exported). The container disposes them, once, on its own disposal: a
+/// second dispose of a meter provider here raced the first.
 /// </summary>
 internal sealed class TelemetryLifetime(IServiceProvider services, IConfiguration configuration, TimeProvider timeProvider, ILogger<TelemetryLifetime> logger) : IHostedLifecycleService
 {

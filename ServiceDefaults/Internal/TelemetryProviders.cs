@@ -179,7 +179,6 @@ internal static class TelemetryProviders
                 Log.TelemetryShutdownIncomplete(logger, "tracer", ShutdownTimeoutMilliseconds);
             }
 
-            tracerProvider.Dispose();
         }
 
         if (meterProvider is not null)
@@ -190,7 +189,6 @@ internal static class TelemetryProviders
                 Log.TelemetryShutdownIncomplete(logger, "meter", ShutdownTimeoutMilliseconds);
             }
 
-            meterProvider.Dispose();
         }
     }
 
