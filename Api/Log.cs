@@ -4,7 +4,7 @@ namespace OptimizedCache.Api;
 internal static partial class Log
 {
     public const int RolloutChangedId = 6001, RolloutAppliedId = 6002, RolloutStoreFailedId = 6003, RolloutNotPersistedId = 6004,
-        RolloutStoreRecoveredId = 6005, RolloutPlanMismatchId = 6006, CacheReadFailedId = 6010, InvalidationFailedId = 6011,
+        RolloutStoreRecoveredId = 6005, RolloutPlanMismatchId = 6006, RolloutReassertedId = 6007, CacheReadFailedId = 6010, InvalidationFailedId = 6011,
         AdminDisabledId = 6020, AdminRejectedId = 6021, OriginChangedId = 6030, CacheClearedId = 6031;
 
     [LoggerMessage(RolloutChangedId, LogLevel.Warning, "Rollout {Action}: phase {From} -> {To} by {Actor}: {Reason}")]
@@ -21,6 +21,9 @@ internal static partial class Log
 
     [LoggerMessage(RolloutStoreRecoveredId, LogLevel.Warning, "Phase {Phase}, changed while the store was unreachable, is now stored and published")]
     public static partial void RolloutStoreRecovered(ILogger logger, int phase);
+
+    [LoggerMessage(RolloutReassertedId, LogLevel.Warning, "The store had lost the rollout state; phase {Phase} (version {Version}) is stored and published again")]
+    public static partial void RolloutReasserted(ILogger logger, int phase, long version);
 
     [LoggerMessage(RolloutPlanMismatchId, LogLevel.Warning, "The stored rollout state refers to plan {StoredPlan}; this replica uses plan {Plan}")]
     public static partial void RolloutPlanMismatch(ILogger logger, string storedPlan, string plan);

@@ -78,7 +78,14 @@ internal static class TopologyExtensions
                     context.Request.RequestUri = new UriBuilder(context.Request.RequestUri!) { Query = query }.Uri;
                 }
 
-                context.Request.Content = JsonContent.Create(new AdminChange($"{displayName} from the Aspire dashboard"));
+                // the phase in force when the command runs: a guard rollback between the click and the call makes it 409
+                using var read = new HttpRequestMessage(HttpMethod.Get, new Uri(context.Request.RequestUri!, "/admin/rollout"));
+                read.Headers.Add("X-Api-Key", key);
+                using var current = await context.HttpClient.SendAsync(read, context.CancellationToken);
+                int? from = current.IsSuccessStatusCode
+                    ? (await current.Content.ReadFromJsonAsync<JsonElement>(context.CancellationToken)).GetProperty("phase").GetInt32()
+                    : null;
+                context.Request.Content = JsonContent.Create(new AdminChange($"{displayName} from the Aspire dashboard", from));
             },
             GetCommandResult = async context => context.Response.IsSuccessStatusCode
                 ? CommandResults.Success()
@@ -108,7 +115,7 @@ internal static class TopologyExtensions
         return status;
     }
 
-    private sealed record AdminChange(string Reason);
+    private sealed record AdminChange(string Reason, int? From);
 }
 
 /// <summary>Names of the Api's rollout commands, for the dashboard and for <c>ResourceCommandService</c>.</summary>

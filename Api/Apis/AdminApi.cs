@@ -9,9 +9,11 @@ using OptimizedCache.ServiceDefaults;
 
 namespace OptimizedCache.Api.Apis;
 
-/// <summary>A change's justification (docs/admin-api.md).</summary>
+/// <summary>A change's justification, and for rollout changes the phase it expects to leave (docs/admin-api.md).</summary>
 /// <param name="Reason">Why, 1 to 500 characters.</param>
-public sealed record ChangeRequest(string? Reason);
+/// <param name="From">The phase the caller expects to leave; when given and not the phase in force, the change is refused
+/// with 409 naming the phase in force (a double click, or a click after the guard rolled back, moves nothing).</param>
+public sealed record ChangeRequest(string? Reason, int? From = null);
 
 /// <summary>The rollout as <c>GET /admin/rollout</c> shows it.</summary>
 /// <param name="Phase">The phase in force on this replica.</param>
@@ -172,9 +174,14 @@ public static class AdminApi
             return problem;
         }
 
+        if (body!.From is { } from && (from < 0 || from > rollout.Plan.LastPhase))
+        {
+            return Validation.BadRequest($"from {from} is not a phase of plan '{rollout.Plan.Name}' (0 to {rollout.Plan.LastPhase}).");
+        }
+
         try
         {
-            await rollout.ChangeAsync(action, phase, Validation.Actor(context), body!.Reason!, context.RequestAborted);
+            await rollout.ChangeAsync(action, phase, Validation.Actor(context), body!.Reason!, body.From, context.RequestAborted);
             return TypedResults.Ok(Status(rollout));
         }
         catch (ArgumentOutOfRangeException e)

@@ -12,6 +12,17 @@ namespace OptimizedCache.Api.Rollout;
 /// </summary>
 public sealed class RedisRolloutStateStore : IRolloutStateStore, IAsyncDisposable
 {
+    // Sets the state unless the stored one is at least as new; returns what is stored afterwards. The version is
+    // read from the stored JSON, so the document stays the one value every reader parses.
+    private static readonly RedisScript Reassert = new("""
+        local stored = redis.call('GET', KEYS[1])
+        if stored and cjson.decode(stored).version >= tonumber(ARGV[2]) then
+          return stored
+        end
+        redis.call('SET', KEYS[1], ARGV[1])
+        return false
+        """);
+
     private readonly string _stateKey;
     private readonly string _channel;
     private readonly Lazy<Task<RedisClient>> _client;
@@ -46,6 +57,21 @@ public sealed class RedisRolloutStateStore : IRolloutStateStore, IAsyncDisposabl
         var json = JsonSerializer.SerializeToUtf8Bytes(state, JsonSerializerOptions.Web);
         await client.SetAsync(_stateKey, json, cancellationToken: cancellationToken);
         await client.PublishAsync(_channel, json, cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public async Task<RolloutState> ReassertAsync(RolloutState state, CancellationToken cancellationToken)
+    {
+        var client = await _client.Value.WaitAsync(cancellationToken);
+        var json = JsonSerializer.SerializeToUtf8Bytes(state, JsonSerializerOptions.Web);
+        var reply = await client.EvalAsync(Reassert, [_stateKey], [json, state.Version], cancellationToken);
+        if (reply.AsString() is { } stored)
+        {
+            return JsonSerializer.Deserialize<RolloutState>(stored, JsonSerializerOptions.Web) ?? state;
+        }
+
+        await client.PublishAsync(_channel, json, cancellationToken);
+        return state;
     }
 
     /// <inheritdoc />

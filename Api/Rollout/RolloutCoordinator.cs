@@ -53,7 +53,14 @@ public sealed class RolloutCoordinator
         _timeProvider = timeProvider;
         _logger = logger;
         _historyLimit = o.HistoryLimit;
-        _current = BuildSnapshot(new RolloutState(Plan.Name, Math.Min(o.InitialPhase, Plan.LastPhase), 0, []));
+        if (o.InitialPhase > Plan.LastPhase)
+        {
+            throw new ArgumentOutOfRangeException(
+                nameof(options), o.InitialPhase, $"Rollout:InitialPhase is {o.InitialPhase}; plan '{Plan.Name}' has phases 0 to {Plan.LastPhase}.");
+        }
+
+        // Version 0: a start-up default, never stored; any phase a replica decided (version 1 and up) replaces it.
+        _current = BuildSnapshot(new RolloutState(Plan.Name, o.InitialPhase, 0, []));
 
         metrics.Meter.CreateObservableGauge(ApiMetrics.RolloutPhase, () => _current.State.Phase, "{phase}", "The rollout phase in force on this replica.");
         metrics.Meter.CreateObservableGauge(
@@ -124,6 +131,21 @@ public sealed class RolloutCoordinator
                 _persisted = true;
                 Log.RolloutStoreRecovered(_logger, merged.Phase);
             }
+            else if (_current.State is { Version: > 0 } held && (stored is null || stored.Version < held.Version))
+            {
+                // The store lost the decided phase (Redis flushed, restarted without persistence, or replaced):
+                // put it back unless another replica put back a newer one first, so every replica, a restarted one
+                // included, ends on the last decision instead of its configured initial phase.
+                var winner = await _store.ReassertAsync(held, cancellationToken);
+                if (ReferenceEquals(winner, held))
+                {
+                    Log.RolloutReasserted(_logger, held.Phase, held.Version);
+                }
+                else
+                {
+                    ApplyIfNewer(winner, "store");
+                }
+            }
             else if (stored is not null)
             {
                 ApplyIfNewer(stored, "store");
@@ -141,14 +163,22 @@ public sealed class RolloutCoordinator
 
     /// <summary>
     /// Changes the phase. Throws <see cref="ArgumentOutOfRangeException"/> for a phase outside the plan and
-    /// <see cref="InvalidOperationException"/> when advancing past the last phase.
+    /// <see cref="InvalidOperationException"/> (a conflict, naming the phase in force) when the phase in force is not
+    /// <paramref name="expectedFrom"/>, when advancing past the last phase, or when rolling back at phase 0.
+    /// Setting the phase in force changes nothing and records nothing.
     /// </summary>
-    public async Task<RolloutChange> ChangeAsync(RolloutAction action, int? phase, string actor, string reason, CancellationToken cancellationToken)
+    public async Task<RolloutChange?> ChangeAsync(
+        RolloutAction action, int? phase, string actor, string reason, int? expectedFrom, CancellationToken cancellationToken)
     {
         await _gate.WaitAsync(cancellationToken);
         try
         {
             var before = _current.State;
+            if (expectedFrom is { } from && from != before.Phase)
+            {
+                throw new InvalidOperationException($"The phase in force is {before.Phase}, not {from} as the request expected; nothing was changed.");
+            }
+
             var to = action switch
             {
                 RolloutAction.Set => phase is { } p && p >= 0 && p <= Plan.LastPhase
@@ -157,9 +187,15 @@ public sealed class RolloutCoordinator
                 RolloutAction.Advance => before.Phase < Plan.LastPhase
                     ? before.Phase + 1
                     : throw new InvalidOperationException($"Phase {before.Phase} is the last phase of plan '{Plan.Name}'."),
-                RolloutAction.RollbackCurrent => Math.Max(0, before.Phase - 1),
-                _ => 0,
+                _ => before.Phase > 0
+                    ? action == RolloutAction.RollbackCurrent ? before.Phase - 1 : 0
+                    : throw new InvalidOperationException("The phase in force is 0 (the cache is off); there is nothing to roll back."),
             };
+            if (to == before.Phase)
+            {
+                return null;
+            }
+
             var change = new RolloutChange(_timeProvider.GetUtcNow(), actor, ActionName(action), before.Phase, to, reason);
             var after = new RolloutState(Plan.Name, to, before.Version + 1, [change, .. before.History.Take(_historyLimit - 1)]);
             _current = BuildSnapshot(after);

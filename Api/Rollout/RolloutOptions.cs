@@ -13,7 +13,11 @@ public sealed class RolloutOptions
     [Required]
     public string Plan { get; set; } = "seed000";
 
-    /// <summary>The phase used when no phase has been stored yet.</summary>
+    /// <summary>
+    /// The phase a replica starts in while the store holds none and no peer has put one back (Redis empty or down,
+    /// no replica running): it is not stored, and the first phase a replica decided replaces it. Outside the plan's
+    /// phases, start-up fails naming the range.
+    /// </summary>
     /// <value>Default 0 (cache off).</value>
     [Range(0, 19)]
     public int InitialPhase { get; set; }
@@ -32,8 +36,12 @@ public sealed class RolloutOptions
     [Range(1, 1000)]
     public int HistoryLimit { get; set; } = 100;
 
-    /// <summary>How often the stored state is re-read (a safety net under the change notifications) and an unsaved local change retried.</summary>
-    /// <value>Default 5 seconds.</value>
+    /// <summary>
+    /// How often the stored state is re-read (a safety net under the change notifications), an unsaved local change
+    /// retried, and a state the store lost put back: every replica is back on the decided phase within about this
+    /// long after Redis returns empty.
+    /// </summary>
+    /// <value>Default 2 seconds.</value>
     [Range(typeof(TimeSpan), "00:00:00.050", "00:10:00")]
-    public TimeSpan SyncInterval { get; set; } = TimeSpan.FromSeconds(5);
+    public TimeSpan SyncInterval { get; set; } = TimeSpan.FromSeconds(2);
 }

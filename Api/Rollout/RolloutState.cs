@@ -31,6 +31,13 @@ public interface IRolloutStateStore
     /// <summary>Stores the state and tells every replica.</summary>
     Task SaveAsync(RolloutState state, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Stores <paramref name="state"/> only if the store holds no state or an older version (after Redis lost its
+    /// data), and tells every replica when it did. Returns the state in force in the store afterwards: this one, or
+    /// the newer one another replica stored first.
+    /// </summary>
+    Task<RolloutState> ReassertAsync(RolloutState state, CancellationToken cancellationToken);
+
     /// <summary>Calls <paramref name="onChange"/> whenever another replica saves a state.</summary>
     Task<IAsyncDisposable> SubscribeAsync(Func<RolloutState, Task> onChange, CancellationToken cancellationToken);
 }
@@ -51,6 +58,17 @@ public sealed class InMemoryRolloutStateStore : IRolloutStateStore
     {
         _state = state;
         return Task.CompletedTask;
+    }
+
+    /// <inheritdoc />
+    public Task<RolloutState> ReassertAsync(RolloutState state, CancellationToken cancellationToken)
+    {
+        if (_state is not { } stored || stored.Version < state.Version)
+        {
+            _state = state;
+        }
+
+        return Task.FromResult(_state!);
     }
 
     /// <inheritdoc />

@@ -124,7 +124,7 @@ public static class StatusApi
 
         try
         {
-            var result = await services.Api.ChangeRolloutAsync(action, action == "rollback" ? scope : null, reason, RolloutApiClient.PanelActor, cancellationToken);
+            var result = await services.Api.ChangeRolloutAsync(action, action == "rollback" ? scope : null, reason, RolloutApiClient.PanelActor, body?.From, cancellationToken);
             Log.PanelChange(services.Logger, action, scope, result.StatusCode);
             if (result.Succeeded)
             {
@@ -163,7 +163,8 @@ public static class StatusApi
 
 /// <summary>The body of a rollout change from the panel.</summary>
 /// <param name="Reason">Why (1–500 characters; a default is used when empty).</param>
-public sealed record ChangeRequest(string? Reason);
+/// <param name="From">The phase shown when the operator clicked; the Api refuses the change (409) if another is in force.</param>
+public sealed record ChangeRequest(string? Reason, int? From = null);
 
 /// <summary>A dependency's address and whether it answered the last evaluation.</summary>
 /// <param name="Url">Its base URL.</param>

@@ -181,7 +181,7 @@ public sealed class RolloutGuard(
         Log.RollingBack(logger, phase, reason);
         try
         {
-            var result = await api.ChangeRolloutAsync("rollback", "current", reason, RolloutApiClient.GuardActor, cancellationToken);
+            var result = await api.ChangeRolloutAsync("rollback", "current", reason, RolloutApiClient.GuardActor, phase, cancellationToken);
             if (result.Succeeded)
             {
                 Log.RolledBack(logger, phase, result.StatusCode);

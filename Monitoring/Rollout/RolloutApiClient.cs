@@ -75,9 +75,10 @@ public sealed class RolloutApiClient(HttpClient http)
 
     /// <summary>
     /// Calls <c>POST /admin/rollout/{action}</c>: <c>advance</c>, or <c>rollback</c> with <paramref name="scope"/>
-    /// (<c>current</c> or <c>complete</c>).
+    /// (<c>current</c> or <c>complete</c>). With <paramref name="from"/>, the Api refuses (409) unless that is the
+    /// phase in force, so a decision made on one phase never moves another.
     /// </summary>
-    public Task<AdminCallResult> ChangeRolloutAsync(string action, string? scope, string reason, string actor, CancellationToken cancellationToken)
+    public Task<AdminCallResult> ChangeRolloutAsync(string action, string? scope, string reason, string actor, int? from, CancellationToken cancellationToken)
     {
         var path = action switch
         {
@@ -89,7 +90,7 @@ public sealed class RolloutApiClient(HttpClient http)
         ArgumentException.ThrowIfNullOrWhiteSpace(reason);
         var request = new HttpRequestMessage(HttpMethod.Post, path)
         {
-            Content = JsonContent.Create(new { reason = Truncate(reason, 500) }),
+            Content = JsonContent.Create(new { reason = Truncate(reason, 500), from }),
         };
         request.Headers.Add("X-Actor", actor);
         return SendDisposingAsync(request, cancellationToken);

@@ -29,7 +29,11 @@
     body.replaceChildren(...rows);
   }
 
+  // the phase the operator sees: a change asks the Api to leave exactly this one
+  let shownPhase = null;
+
   function renderStatus(s) {
+    shownPhase = s.phase ?? null;
     $("phase").textContent = s.phase ?? "?";
     $("plan").textContent = s.plan ? `(${s.plan})` : "";
     fillBody($("features"), Object.entries(s.features || {}).map(([name, pct]) => {
@@ -174,7 +178,14 @@
       return;
     }
     const label = button.textContent;
-    if (!(await confirmAction(`${label}? The Api applies it to every replica at once.`))) {
+    if (shownPhase === null) {
+      result.className = "error";
+      result.textContent = "The phase in force is not known yet; wait for the status to load.";
+      return;
+    }
+    const from = shownPhase;
+    const to = action === "advance" ? from + 1 : scope === "complete" ? 0 : from - 1;
+    if (!(await confirmAction(`${label}: phase ${from} → phase ${to}? The Api applies it to every replica at once, and refuses it if the phase is no longer ${from}.`))) {
       result.className = "";
       result.textContent = `${label}: cancelled.`;
       return;
@@ -185,7 +196,7 @@
       const response = await fetch(url, {
         method: "POST",
         headers: { "Content-Type": "application/json", "X-Api-Key": key },
-        body: JSON.stringify(reason ? { reason } : {}),
+        body: JSON.stringify(reason ? { reason, from } : { from }),
       });
       let body = null;
       try { body = await response.json(); } catch { /* empty */ }

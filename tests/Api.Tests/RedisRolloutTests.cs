@@ -124,6 +124,63 @@ public sealed class RedisRolloutTests : IClassFixture<RedisFixture>
         Assert.Equal("Written On Second", onSecond.GetProperty("title").GetString());
     }
 
+    [Fact]
+    public async Task AfterRedisLosesItsDataEveryReplicaARestartedOneIncludedEndsOnTheDecidedPhaseWithItsHistory()
+    {
+        await using var redis = await RedisServer.StartAsync();
+        var settings = Settings(redis.ConnectionString);
+        await using var first = await ApiHost.StartAsync(settings);
+        var second = await ApiHost.StartAsync(settings);
+        await first.SetPhaseAsync(1);
+        await WaitForPhaseAsync(second, 1);
+
+        // Redis without persistence, killed and started again on the same port: the state key is gone
+        redis.Kill();
+        await redis.StartAsync();
+        await second.DisposeAsync();
+        await using var restarted = await ApiHost.StartAsync(settings);
+
+        await WaitForPhaseAsync(restarted, 1);
+        Assert.Equal(1, await PhaseAsync(first));
+        var status = await (await restarted.Client.GetAsync("/admin/rollout")).JsonAsync();
+        Assert.Equal(1, status.GetProperty("history")[0].GetProperty("to").GetInt32());
+        Assert.Equal("test setup", status.GetProperty("history")[0].GetProperty("reason").GetString());
+    }
+
+    [Fact]
+    public async Task ARollbackOrderedWhileRedisIsDownHoldsOnEveryReplicaWhenRedisReturnsEmpty()
+    {
+        await using var redis = await RedisServer.StartAsync();
+        var settings = Settings(redis.ConnectionString);
+        await using var first = await ApiHost.StartAsync(settings);
+        await using var second = await ApiHost.StartAsync(settings);
+        await first.SetPhaseAsync(2);
+        await WaitForPhaseAsync(second, 2);
+
+        redis.Kill();
+        using (var rollback = await first.Client.PostAsJsonAsync("/admin/rollout/rollback?scope=current", new { reason = "while redis is down", from = 2 }))
+        {
+            Assert.Equal(1, (await rollback.JsonAsync()).GetProperty("phase").GetInt32());
+        }
+
+        // the second replica still holds the older advance (phase 2) and puts it back as well: the rollback must win
+        await redis.StartAsync();
+        await WaitForPhaseAsync(second, 1);
+        Assert.Equal(1, await PhaseAsync(first));
+        await using var third = await ApiHost.StartAsync(settings);
+        await WaitForPhaseAsync(third, 1);
+    }
+
+    private static async Task WaitForPhaseAsync(ApiHost api, int phase)
+    {
+        var watch = Stopwatch.StartNew();
+        while (await PhaseAsync(api) != phase)
+        {
+            Assert.True(watch.Elapsed < TimeSpan.FromSeconds(5), $"phase {phase} did not arrive within 5 s (still {await PhaseAsync(api)})");
+            await Task.Delay(50);
+        }
+    }
+
     private Dictionary<string, string?> Settings(string? connectionString = null) => new()
     {
         ["Rollout:RedisConnectionString"] = connectionString ?? _redis.Server.ConnectionString,

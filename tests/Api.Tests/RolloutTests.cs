@@ -114,4 +114,62 @@ public sealed class RolloutTests
         Assert.Equal(JsonValueKind.Array, status.GetProperty("history").ValueKind);
         Assert.Equal(HttpStatusCode.OK, (await api.Client.GetAsync("/api/products/1")).StatusCode);
     }
+
+    [Fact]
+    public async Task AChangeThatExpectsAnotherPhaseIsAConflictNamingThePhaseInForceAndMovesNothing()
+    {
+        await using var api = await ApiHost.StartAsync();
+        await api.SetPhaseAsync(2);
+
+        // the guard rolled 2 back to 1; the operator's click still says "from 2": it must not take 1 to 0
+        using (var guard = await api.Client.PostAsJsonAsync("/admin/rollout/rollback?scope=current", new { reason = "guard", from = 2 }))
+        {
+            Assert.Equal(1, (await guard.JsonAsync()).GetProperty("phase").GetInt32());
+        }
+
+        using var stale = await api.Client.PostAsJsonAsync("/admin/rollout/rollback?scope=current", new { reason = "operator", from = 2 });
+        var problem = await stale.AssertProblemAsync(409);
+        Assert.Contains("phase in force is 1, not 2", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        using var advance = await api.Client.PostAsJsonAsync("/admin/rollout/advance", new { reason = "operator", from = 2 });
+        await advance.AssertProblemAsync(409);
+        var status = await (await api.Client.GetAsync("/admin/rollout")).JsonAsync();
+        Assert.Equal(1, status.GetProperty("phase").GetInt32());
+        Assert.Equal("guard", status.GetProperty("history")[0].GetProperty("reason").GetString());
+    }
+
+    [Theory]
+    [InlineData("current")]
+    [InlineData("complete")]
+    public async Task RollingBackAtPhaseZeroIsAConflictAndRecordsNothing(string scope)
+    {
+        await using var api = await ApiHost.StartAsync();
+
+        using var response = await api.Client.PostAsJsonAsync($"/admin/rollout/rollback?scope={scope}", new { reason = "nothing to undo" });
+
+        var problem = await response.AssertProblemAsync(409);
+        Assert.Contains("phase in force is 0", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        Assert.Equal(0, (await (await api.Client.GetAsync("/admin/rollout")).JsonAsync()).GetProperty("history").GetArrayLength());
+    }
+
+    [Fact]
+    public async Task AFromOutsideThePlanIsABadRequestNamingIt()
+    {
+        await using var api = await ApiHost.StartAsync();
+
+        using var response = await api.Client.PostAsJsonAsync("/admin/rollout/advance", new { reason = "typo", from = 9 });
+
+        var problem = await response.AssertProblemAsync(400);
+        Assert.Contains("from 9", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task AnInitialPhaseOutsideThePlanFailsStartUpNamingTheRange()
+    {
+        var error = await Assert.ThrowsAnyAsync<Exception>(async () =>
+        {
+            await using var api = await ApiHost.StartAsync(new Dictionary<string, string?> { ["Rollout:InitialPhase"] = "9" });
+        });
+
+        Assert.Contains("Rollout:InitialPhase is 9; plan 'seed000' has phases 0 to 3", error.ToString(), StringComparison.Ordinal);
+    }
 }
