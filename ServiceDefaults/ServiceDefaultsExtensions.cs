@@ -45,6 +45,7 @@ public static class ServiceDefaultsExtensions
         builder.ConfigureOpenTelemetry();
         builder.AddDefaultHealthChecks();
         OpenApiDefaults.AddDefaultOpenApi(builder.Services);
+        BadRequestDefaults.Add(builder.Services);
         return builder;
     }
 

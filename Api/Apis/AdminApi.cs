@@ -1,5 +1,8 @@
 using System.Globalization;
+using System.Text.Json;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Http.Json;
+using Microsoft.Extensions.Options;
 using OptimizedCache.Api.Admin;
 using OptimizedCache.Api.Caching;
 using OptimizedCache.Api.Origin;
@@ -57,7 +60,7 @@ public static class AdminApi
         admin.MapPost("/cache/clear", ClearCache);
         admin.MapGet("/cache/stats", GetCacheStats);
         admin.MapGet("/origin", GetOrigin);
-        admin.MapPut("/origin", SetOrigin);
+        admin.MapPut("/origin", SetOrigin).Accepts<OriginBehavior>("application/json");
         return app;
     }
 
@@ -136,16 +139,16 @@ public static class AdminApi
     /// change applies to every replica; on an embedded store to this replica only.
     /// </summary>
     public static async Task<Results<Ok<OriginStatus>, ProblemHttpResult>> SetOrigin(
-        OriginBehavior? behavior, IStoreOrigin origin, HttpContext context, ILogger<SimulatedStoreOrigin> logger)
+        JsonElement? body, IStoreOrigin origin, IOptions<JsonOptions> json, HttpContext context, ILogger<SimulatedStoreOrigin> logger)
     {
         if (origin is not IOriginControl control)
         {
             return TypedResults.Problem("The origin's behaviour cannot be read or changed here.", statusCode: StatusCodes.Status404NotFound);
         }
 
-        if (behavior is null || behavior.Validate() is { } problem)
+        if (!OriginBehavior.TryRead(body, json.Value.SerializerOptions, out var behavior, out var problem))
         {
-            return Validation.BadRequest(behavior is null ? "The body must be the origin behaviour (see GET /admin/origin)." : behavior.Validate()!);
+            return Validation.BadRequest(problem);
         }
 
         try

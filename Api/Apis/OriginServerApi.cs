@@ -1,5 +1,8 @@
 using System.Globalization;
+using System.Text.Json;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Http.Json;
+using Microsoft.Extensions.Options;
 using OptimizedCache.Api.Admin;
 using OptimizedCache.Api.Origin;
 using OptimizedCache.ServiceDefaults;
@@ -37,7 +40,7 @@ public static class OriginServerApi
         var behavior = app.MapGroup("/origin/behavior").AddEndpointFilter<ApiKeyFilter>().WithTags("Origin").RequireApiKeyInDescription()
             .ProducesProblem(StatusCodes.Status400BadRequest);
         behavior.MapGet("/", static async (SimulatedStoreOrigin o, CancellationToken ct) => TypedResults.Ok(Shared(await o.GetOriginStatusAsync(ct))));
-        behavior.MapPut("/", SetBehavior);
+        behavior.MapPut("/", SetBehavior).Accepts<OriginBehavior>("application/json");
         return app;
     }
 
@@ -71,15 +74,15 @@ public static class OriginServerApi
     /// <summary>POST /origin/orders</summary>
     public static async Task<Results<Ok<Order>, ProblemHttpResult>> CreateOrder(
         NewOrder? order, SimulatedStoreOrigin origin, CancellationToken cancellationToken) =>
-        order is null ? Validation.BadRequest("The body must be a new order.") : TypedResults.Ok(await origin.CreateOrderAsync(order, cancellationToken));
+        WritesApi.Check(order) is { } problem ? Validation.BadRequest(problem) : TypedResults.Ok(await origin.CreateOrderAsync(order!, cancellationToken));
 
     /// <summary>PUT /origin/behavior</summary>
     public static async Task<Results<Ok<OriginStatus>, ProblemHttpResult>> SetBehavior(
-        OriginBehavior? behavior, SimulatedStoreOrigin origin, HttpContext context, ILogger<SimulatedStoreOrigin> logger)
+        JsonElement? body, SimulatedStoreOrigin origin, IOptions<JsonOptions> json, HttpContext context, ILogger<SimulatedStoreOrigin> logger)
     {
-        if (behavior is null || behavior.Validate() is not null)
+        if (!OriginBehavior.TryRead(body, json.Value.SerializerOptions, out var behavior, out var problem))
         {
-            return Validation.BadRequest(behavior?.Validate() ?? "The body must be the origin behaviour (see GET /origin/behavior).");
+            return Validation.BadRequest(problem);
         }
 
         var status = await origin.SetBehaviorAsync(behavior, context.RequestAborted);

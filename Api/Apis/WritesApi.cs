@@ -143,7 +143,8 @@ public static class WritesApi
             : null;
     }
 
-    private static string? Check(NewOrder? order)
+    /// <summary>What is wrong with a new order (the Api and the store server check the same), or null.</summary>
+    internal static string? Check(NewOrder? order)
     {
         if (order is null)
         {
@@ -160,11 +161,17 @@ public static class WritesApi
             return $"lines must hold 1 to {MaxOrderLines} lines; got {order.Lines?.Count ?? 0}.";
         }
 
-        foreach (var line in order.Lines)
+        for (var i = 0; i < order.Lines.Count; i++)
         {
-            if (line is null || line.ProductId is <= 0 or > Validation.MaxId)
+            var line = order.Lines[i];
+            if (line is null)
             {
-                return $"productId {line?.ProductId} is not an id.";
+                return $"lines[{i}] is null; each line is {{ \"productId\": …, \"quantity\": … }}.";
+            }
+
+            if (line.ProductId is <= 0 or > Validation.MaxId)
+            {
+                return $"lines[{i}].productId {line.ProductId} is not an id: expected a whole number from 1 to {Validation.MaxId}.";
             }
 
             if (line.Quantity is < 1 or > 1000)

@@ -1,4 +1,7 @@
 using System.ComponentModel.DataAnnotations;
+using System.Diagnostics.CodeAnalysis;
+using System.Text.Json;
+using System.Text.Json.Serialization;
 
 namespace OptimizedCache.Api.Origin;
 
@@ -82,15 +85,62 @@ public sealed class SimulatedOriginOptions
 /// <param name="RateLimitLeakPerSecond">Requests drained per second.</param>
 /// <param name="ErrorRate">Share of calls that fail, 0 to 1.</param>
 /// <param name="ErrorKind">How injected failures fail.</param>
+/// <remarks>A replacement, not a patch: every field is required and an unknown one is refused, so a body with a
+/// misspelt or missing field is a 400 naming it instead of a silent zero.</remarks>
+[JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
 public sealed record OriginBehavior(
-    double LatencyMedianMs,
-    double LatencySigma,
-    double LatencyMaxMs,
-    int RateLimitBucketSize,
-    double RateLimitLeakPerSecond,
-    double ErrorRate,
-    OriginFailure ErrorKind)
+    [property: JsonRequired] double LatencyMedianMs,
+    [property: JsonRequired] double LatencySigma,
+    [property: JsonRequired] double LatencyMaxMs,
+    [property: JsonRequired] int RateLimitBucketSize,
+    [property: JsonRequired] double RateLimitLeakPerSecond,
+    [property: JsonRequired] double ErrorRate,
+    [property: JsonRequired] OriginFailure ErrorKind)
 {
+    private static readonly string[] FieldNames =
+        ["latencyMedianMs", "latencySigma", "latencyMaxMs", "rateLimitBucketSize", "rateLimitLeakPerSecond", "errorRate", "errorKind"];
+
+    /// <summary>
+    /// Reads a behaviour from a request body: an object with every field and no other (each missing or unknown one
+    /// named), of the right types, within range. On failure <paramref name="problem"/> says what to fix.
+    /// </summary>
+    public static bool TryRead(JsonElement? body, JsonSerializerOptions options, [NotNullWhen(true)] out OriginBehavior? behavior, [NotNullWhen(false)] out string? problem)
+    {
+        behavior = null;
+        if (body is not { ValueKind: JsonValueKind.Object } json)
+        {
+            problem = $"The body must be the origin behaviour, an object with {string.Join(", ", FieldNames)}.";
+            return false;
+        }
+
+        var given = json.EnumerateObject().Select(p => p.Name).ToList();
+        var unknown = given.Where(n => !FieldNames.Contains(n, StringComparer.OrdinalIgnoreCase)).ToList();
+        var missing = FieldNames.Where(f => !given.Contains(f, StringComparer.OrdinalIgnoreCase)).ToList();
+        if (unknown.Count > 0 || missing.Count > 0)
+        {
+            problem = string.Join(" ", new[]
+            {
+                unknown.Count > 0 ? $"Unknown field(s): {string.Join(", ", unknown.Select(n => $"'{n}'"))}." : null,
+                missing.Count > 0 ? $"Missing field(s): {string.Join(", ", missing)}." : null,
+                "The behaviour is replaced as a whole: send every field (GET shows the current values).",
+            }.Where(part => part is not null));
+            return false;
+        }
+
+        try
+        {
+            behavior = json.Deserialize<OriginBehavior>(options);
+        }
+        catch (JsonException e)
+        {
+            problem = $"The body is not an origin behaviour: {e.Message}";
+            return false;
+        }
+
+        problem = behavior?.Validate();
+        return problem is null && behavior is not null;
+    }
+
     /// <summary>Returns what is wrong with these values, or null when they are valid.</summary>
     public string? Validate()
     {
