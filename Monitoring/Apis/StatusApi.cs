@@ -37,7 +37,10 @@ public static class StatusApi
         var guard = new GuardStatus(
             o.Enabled,
             o.DryRun,
-            !o.Enabled ? "disabled" : latest is null ? "starting" : health.ToString().ToLowerInvariant(),
+            !o.Enabled ? "disabled"
+                : latest is null ? "starting"
+                : latest.Triggers.Any(t => t.State == TriggerState.Firing) ? "firing"
+                : health.ToString().ToLowerInvariant(),
             problems,
             latest?.Decision,
             latest?.Summary,

@@ -43,7 +43,8 @@
     }));
     const badge = $("guard-status");
     badge.dataset.status = s.guard.status;
-    badge.textContent = `guard: ${s.guard.status}${s.guard.dryRun ? " (dry run)" : ""}`;
+    const firing = (s.triggers || []).filter((t) => t.state === "Firing").map((t) => t.name);
+    badge.textContent = `guard: ${s.guard.status === "firing" ? `FIRING (${firing.join(", ")})` : s.guard.status}${s.guard.dryRun ? " (dry run)" : ""}`;
     $("evaluated").textContent = s.evaluatedAt
       ? `evaluated ${time(s.evaluatedAt)} over ${s.guard.windowSeconds} s; Prometheus ${s.prometheus.reachable ? "reachable" : "UNREACHABLE"}, Api ${s.api.reachable ? "reachable" : "UNREACHABLE"}`
       : "waiting for the first evaluation";

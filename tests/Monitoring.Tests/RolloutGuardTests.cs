@@ -34,6 +34,7 @@ public sealed class RolloutGuardTests(PrometheusFarm farm) : IClassFixture<Prome
         Assert.Equal("current", rollback.Scope);
         Assert.Equal(FakeAdminApi.Key, rollback.ApiKey);
         Assert.Equal("rollout-guard", rollback.Actor);
+        Assert.Equal(2, rollback.From); // the phase it judged: a later phase is never rolled back on this evidence
         Assert.StartsWith("rollout-guard: hit_ratio:", rollback.Reason, StringComparison.Ordinal);
         Assert.Contains("fires below 40%", rollback.Reason, StringComparison.Ordinal);
         Assert.InRange(rollback.Reason!.Length, 1, 500);
@@ -47,6 +48,10 @@ public sealed class RolloutGuardTests(PrometheusFarm farm) : IClassFixture<Prome
         var evidence = rolledBack.Triggers.Single(t => t.Name == TriggerNames.HitRatio);
         Assert.Equal(TriggerState.Firing, evidence.State);
         Assert.NotEmpty(evidence.Evidence);
+
+        // the trigger still fires (in the cooldown): the panel's badge says so rather than "healthy"
+        var status = await app.Http.GetFromJsonAsync<JsonElement>("/api/status");
+        Assert.Equal("firing", status.GetProperty("guard").GetProperty("status").GetString());
     }
 
     [Fact]

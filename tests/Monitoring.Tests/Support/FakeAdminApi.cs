@@ -11,7 +11,7 @@ using Microsoft.Extensions.Logging;
 namespace OptimizedCache.Monitoring.Tests.Support;
 
 /// <summary>One admin call the fake Api received.</summary>
-public sealed record AdminCall(string Method, string Path, string? Scope, string? ApiKey, string? Actor, string? Reason);
+public sealed record AdminCall(string Method, string Path, string? Scope, string? ApiKey, string? Actor, string? Reason, int? From = null);
 
 /// <summary>
 /// The Api's admin contract (docs/admin-api.md) on Kestrel, recording every call: <c>GET /admin/rollout</c>,
@@ -55,6 +55,7 @@ public sealed class FakeAdminApi : IAsyncDisposable
         app.Use(async (context, next) =>
         {
             string? reason = null;
+            int? from = null;
             if (context.Request.Method == "POST")
             {
                 using var reader = new StreamReader(context.Request.Body);
@@ -63,12 +64,13 @@ public sealed class FakeAdminApi : IAsyncDisposable
                 {
                     using var body = JsonDocument.Parse(text);
                     reason = body.RootElement.TryGetProperty("reason", out var r) ? r.GetString() : null;
+                    from = body.RootElement.TryGetProperty("from", out var f) && f.ValueKind == JsonValueKind.Number ? f.GetInt32() : null;
                 }
             }
 
             fake.Calls.Enqueue(new AdminCall(
                 context.Request.Method, context.Request.Path, context.Request.Query["scope"], context.Request.Headers["X-Api-Key"],
-                context.Request.Headers["X-Actor"], reason));
+                context.Request.Headers["X-Actor"], reason, from));
             if (context.Request.Headers["X-Api-Key"] != Key)
             {
                 context.Response.StatusCode = 401;
