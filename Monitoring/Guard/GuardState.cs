@@ -11,6 +11,9 @@ public static class GuardDecisions
     /// <summary>No trigger holds, and at least one could not be evaluated.</summary>
     public const string InsufficientData = "insufficient_data";
 
+    /// <summary>The phase began less than a window ago and no trigger holds on its own traffic yet: no action.</summary>
+    public const string Collecting = "collecting";
+
     /// <summary>Phase 0: nothing to roll back (baseline time).</summary>
     public const string PhaseZero = "phase_zero";
 

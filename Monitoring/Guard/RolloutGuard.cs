@@ -50,13 +50,20 @@ public sealed class RolloutGuard(
             Log.ApiUnreachable(logger, e.Message);
         }
 
+        // A phase is judged on the traffic it served: the window never reaches back before the phase began.
+        var window = o.Window;
+        if (rollout?.Since is { } since && now - since < o.Window)
+        {
+            window = now - since < TimeSpan.FromSeconds(1) ? TimeSpan.FromSeconds(1) : now - since;
+        }
+
         Measurements? m = null;
         string? prometheusError = null;
         var prometheusReachable = true;
         var queryFailed = false;
         try
         {
-            m = await Measurements.ReadAsync(prometheus, o, o.Window, now, cancellationToken);
+            m = await Measurements.ReadAsync(prometheus, o, window, now, cancellationToken);
             if (_prometheusWasDown)
             {
                 Log.PrometheusRecovered(logger);
@@ -82,7 +89,7 @@ public sealed class RolloutGuard(
         IReadOnlyList<TargetResult> targets;
         if (m is not null)
         {
-            if (rollout?.Phase == 0 && baselines.Current is null)
+            if (rollout?.Phase == 0 && baselines.Current is null && window == o.Window)
             {
                 TryTakeBaseline(m, o, out _, out _);
             }
@@ -106,7 +113,7 @@ public sealed class RolloutGuard(
             Features = rollout?.Features,
             Decision = GuardDecisions.Ok,
             Summary = string.Empty,
-            WindowSeconds = o.Window.TotalSeconds,
+            WindowSeconds = window.TotalSeconds,
             PrometheusReachable = prometheusReachable,
             PrometheusError = prometheusError,
             ApiReachable = rollout is not null,
@@ -147,6 +154,16 @@ public sealed class RolloutGuard(
         if (firing.Count == 0 && o.RollbackOnMissingData)
         {
             firing = [.. e.Triggers.Where(t => t.MissingData)];
+        }
+
+        if (firing.Count == 0 && e.WindowSeconds < o.Window.TotalSeconds)
+        {
+            return e with
+            {
+                Decision = GuardDecisions.Collecting,
+                Summary = string.Create(CultureInfo.InvariantCulture,
+                    $"phase {phase} began {e.WindowSeconds:0} s ago: judging its own traffic only, no trigger holds on it yet"),
+            };
         }
 
         if (firing.Count == 0)

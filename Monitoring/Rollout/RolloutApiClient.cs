@@ -8,7 +8,8 @@ namespace OptimizedCache.Monitoring.Rollout;
 /// <param name="Phase">The current phase.</param>
 /// <param name="Plan">The plan's name.</param>
 /// <param name="Features">Flag name → percentage.</param>
-public sealed record RolloutState(int Phase, string? Plan, IReadOnlyDictionary<string, double> Features);
+/// <param name="Since">When the phase in force began (its latest change in the history), if the history says.</param>
+public sealed record RolloutState(int Phase, string? Plan, IReadOnlyDictionary<string, double> Features, DateTimeOffset? Since = null);
 
 /// <summary>What an admin call answered: its status and (bounded) body, passed on to the panel as is.</summary>
 /// <param name="StatusCode">The HTTP status.</param>
@@ -65,7 +66,15 @@ public sealed class RolloutApiClient(HttpClient http)
                 }
             }
 
-            return new RolloutState(phase, plan, features);
+            DateTimeOffset? since = null;
+            if (root.TryGetProperty("history", out var history) && history.ValueKind == JsonValueKind.Array && history.GetArrayLength() > 0
+                && history[0].TryGetProperty("to", out var to) && to.ValueKind == JsonValueKind.Number && to.GetInt32() == phase
+                && history[0].TryGetProperty("at", out var at) && at.TryGetDateTimeOffset(out var began))
+            {
+                since = began;
+            }
+
+            return new RolloutState(phase, plan, features, since);
         }
         catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException or FormatException)
         {

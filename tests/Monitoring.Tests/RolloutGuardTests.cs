@@ -44,14 +44,30 @@ public sealed class RolloutGuardTests(PrometheusFarm farm) : IClassFixture<Prome
         var rolledBack = Assert.Single(history, e => e.Decision == GuardDecisions.RolledBack);
         Assert.Equal(TriggerNames.HitRatio, rolledBack.Trigger);
         Assert.Equal(2, rolledBack.Phase);
-        Assert.Contains(history, e => e.Decision == GuardDecisions.Cooldown);
+        // phase 1 is judged on its own traffic, not on the evidence that condemned phase 2
+        Assert.Contains(history, e => e.Phase == 1 && e.Decision == GuardDecisions.Collecting);
         var evidence = rolledBack.Triggers.Single(t => t.Name == TriggerNames.HitRatio);
         Assert.Equal(TriggerState.Firing, evidence.State);
         Assert.NotEmpty(evidence.Evidence);
+    }
 
-        // the trigger still fires (in the cooldown): the panel's badge says so rather than "healthy"
-        var status = await app.Http.GetFromJsonAsync<JsonElement>("/api/status");
-        Assert.Equal("firing", status.GetProperty("guard").GetProperty("status").GetString());
+    [Fact]
+    public async Task ANewPhaseIsJudgedOnItsOwnTrafficOnlyAndCollectsUntilItHasSome()
+    {
+        await using var env = await GuardEnvironment.StartAsync(farm, phase: 1);
+        env.HealthyTraffic();
+        env.Target.Lookups(l1Hits: 0, l2Hits: 100, misses: 5_000); // phase 1's traffic: the hit-ratio trigger would fire on it
+        await env.Target.WaitForScrapesAsync();
+        env.Api.ChangePhase(2);
+
+        await using var app = await MonitoringApp.StartAsync(env.Settings());
+        var state = app.Services.GetRequiredService<GuardState>();
+        Assert.True(await GuardEnvironment.EventuallyAsync(() => Task.FromResult(state.Latest is { Phase: 2 }), Patience), "no evaluation of phase 2");
+
+        var first = state.History(500).Where(e => e.Phase == 2).MinBy(e => e.Sequence)!;
+        Assert.Equal(GuardDecisions.Collecting, first.Decision);
+        Assert.True(first.WindowSeconds < GuardEnvironment.WindowSeconds, $"the window reached back before the phase: {first.WindowSeconds} s");
+        Assert.Empty(env.Api.Rollbacks);
     }
 
     [Fact]
@@ -92,6 +108,10 @@ public sealed class RolloutGuardTests(PrometheusFarm farm) : IClassFixture<Prome
         var dryRun = Assert.Single(state.History(100), e => e.Decision == GuardDecisions.DryRun);
         Assert.Contains("would roll back", dryRun.Summary, StringComparison.Ordinal);
         Assert.Equal(TriggerNames.HitRatio, dryRun.Trigger);
+
+        // the trigger fires and nothing acts on it: the panel's badge says FIRING rather than "healthy"
+        var status = await app.Http.GetFromJsonAsync<JsonElement>("/api/status");
+        Assert.Equal("firing", status.GetProperty("guard").GetProperty("status").GetString());
     }
 
     [Fact]
@@ -229,7 +249,6 @@ public sealed class RolloutGuardTests(PrometheusFarm farm) : IClassFixture<Prome
         await using var app = await MonitoringApp.StartAsync(settings);
         var factory = app.Services.GetRequiredService<IMeterFactory>();
         var guard = app.Services.GetRequiredService<RolloutGuard>();
-        await guard.EvaluateOnceAsync(default);
 
         var values = new List<(string Instrument, double Value, Dictionary<string, string?> Tags)>();
         using var listener = new MeterListener();
@@ -248,13 +267,17 @@ public sealed class RolloutGuardTests(PrometheusFarm farm) : IClassFixture<Prome
         listener.Start();
         await guard.EvaluateOnceAsync(default);
         listener.RecordObservableInstruments();
-
         Assert.Contains(values, v => v.Instrument == GuardMetrics.TriggerStateName && v.Tags["trigger"] == "hit_ratio" && v.Value == 1);
         Assert.Contains(values, v => v.Instrument == GuardMetrics.TriggerStateName && v.Tags["trigger"] == "memory" && v.Value == 0);
         Assert.Contains(values, v => v.Instrument == GuardMetrics.PrometheusUpName && v.Value == 1);
-        // The second evaluation sees the same evidence right after the first one's rollback: cooldown.
-        Assert.Contains(values, v => v.Instrument == GuardMetrics.EvaluationsName && v.Tags["decision"] == GuardDecisions.Cooldown);
-        Assert.Contains(values, v => v.Instrument == GuardMetrics.LastDecisionName && v.Tags["decision"] == GuardDecisions.Cooldown);
+        Assert.Contains(values, v => v.Instrument == GuardMetrics.EvaluationsName && v.Tags["decision"] == GuardDecisions.RolledBack);
+
+        // the next evaluation judges phase 1, which has served nothing yet: collecting
+        values.Clear();
+        await guard.EvaluateOnceAsync(default);
+        listener.RecordObservableInstruments();
+        Assert.Contains(values, v => v.Instrument == GuardMetrics.EvaluationsName && v.Tags["decision"] == GuardDecisions.Collecting);
+        Assert.Contains(values, v => v.Instrument == GuardMetrics.LastDecisionName && v.Tags["decision"] == GuardDecisions.Collecting);
         Assert.Single(env.Api.Rollbacks);
     }
 

@@ -44,6 +44,16 @@ public sealed class FakeAdminApi : IAsyncDisposable
     /// <summary>The current phase.</summary>
     public int Phase => Volatile.Read(ref _phase);
 
+    // when the phase in force began, as the history's latest entry says; null: no change recorded (start-up phase)
+    private DateTimeOffset? _since;
+
+    /// <summary>Moves to <paramref name="phase"/> now, recording the change in the history the guard reads.</summary>
+    public void ChangePhase(int phase)
+    {
+        Volatile.Write(ref _phase, phase);
+        _since = DateTimeOffset.UtcNow;
+    }
+
     /// <summary>Starts on a free loopback port at <paramref name="phase"/>.</summary>
     public static async Task<FakeAdminApi> StartAsync(int phase)
     {
@@ -83,18 +93,18 @@ public sealed class FakeAdminApi : IAsyncDisposable
         app.MapGet("/admin/rollout", () => fake.State());
         app.MapPost("/admin/rollout/advance", () =>
         {
-            Interlocked.Increment(ref fake._phase);
+            fake.ChangePhase(fake.Phase + 1);
             return fake.State();
         });
         app.MapPost("/admin/rollout/rollback", (string? scope) =>
         {
             if (scope == "complete")
             {
-                Volatile.Write(ref fake._phase, 0);
+                fake.ChangePhase(0);
             }
             else if (fake.Phase > 0)
             {
-                Interlocked.Decrement(ref fake._phase);
+                fake.ChangePhase(fake.Phase - 1);
             }
 
             return fake.State();
@@ -116,6 +126,7 @@ public sealed class FakeAdminApi : IAsyncDisposable
     {
         phase = Phase,
         plan = "seed000",
+        history = _since is { } since ? new object[] { new { at = since, to = Phase } } : [],
         features = new Dictionary<string, int>
         {
             ["Cache.Reads"] = Phase switch { 0 => 0, 1 => 10, _ => 100 },
