@@ -60,7 +60,8 @@ public static class StatusApi
             guard,
             services.Baselines.Current,
             latest?.Targets ?? [],
-            latest?.Triggers ?? []));
+            latest?.Triggers ?? [],
+            services.State.RolloutChanges));
     }
 
     /// <summary>The newest evaluations, newest first (at most the history's capacity).</summary>
@@ -213,6 +214,7 @@ public sealed record GuardStatus(
 /// <param name="Baseline">The baseline, if taken.</param>
 /// <param name="Targets">Targets with live values.</param>
 /// <param name="Triggers">Trigger states with evidence.</param>
+/// <param name="RolloutChanges">The Api's latest rollout changes (who, when, from, to, why), newest first.</param>
 public sealed record StatusResponse(
     DateTimeOffset? EvaluatedAt,
     int? Phase,
@@ -223,4 +225,5 @@ public sealed record StatusResponse(
     GuardStatus Guard,
     Baseline? Baseline,
     IReadOnlyList<TargetResult> Targets,
-    IReadOnlyList<TriggerResult> Triggers);
+    IReadOnlyList<TriggerResult> Triggers,
+    IReadOnlyList<Rollout.RolloutChange> RolloutChanges);

@@ -106,6 +106,10 @@ public sealed class GuardState(int capacity)
     [JsonIgnore]
     public GuardEvaluation? Latest { get; private set; }
 
+    /// <summary>The Api's latest rollout changes as the newest evaluation read them (the panel's audit).</summary>
+    [JsonIgnore]
+    public IReadOnlyList<Rollout.RolloutChange> RolloutChanges { get; set; } = [];
+
     /// <summary>When the guard last rolled back (or would have, in dry run).</summary>
     public DateTimeOffset? LastRollbackAt { get; private set; }
 

@@ -124,6 +124,11 @@ public sealed class RolloutGuard(
         };
 
         evaluation = await DecideAsync(evaluation, m is null, queryFailed, o, cancellationToken);
+        if (rollout?.Changes is { } changes)
+        {
+            state.RolloutChanges = changes;
+        }
+
         state.Record(evaluation);
         metrics.Evaluated(evaluation.Decision);
         Log.Evaluated(logger, evaluation.Phase, evaluation.Decision);

@@ -9,7 +9,12 @@ namespace OptimizedCache.Monitoring.Rollout;
 /// <param name="Plan">The plan's name.</param>
 /// <param name="Features">Flag name → percentage.</param>
 /// <param name="Since">When the phase in force began (its latest change in the history), if the history says.</param>
-public sealed record RolloutState(int Phase, string? Plan, IReadOnlyDictionary<string, double> Features, DateTimeOffset? Since = null);
+/// <param name="Changes">The latest changes, newest first (at most <see cref="RolloutApiClient.MaxChanges"/>).</param>
+public sealed record RolloutState(
+    int Phase, string? Plan, IReadOnlyDictionary<string, double> Features, DateTimeOffset? Since = null, IReadOnlyList<RolloutChange>? Changes = null);
+
+/// <summary>One change in the Api's rollout history: who, when, from which phase to which, and why.</summary>
+public sealed record RolloutChange(DateTimeOffset At, string Actor, string Action, int From, int To, string Reason);
 
 /// <summary>What an admin call answered: its status and (bounded) body, passed on to the panel as is.</summary>
 /// <param name="StatusCode">The HTTP status.</param>
@@ -37,6 +42,9 @@ public sealed class RolloutApiClient(HttpClient http)
     public const string PanelActor = "control-panel";
 
     private const int MaxBodyChars = 64 * 1024;
+
+    /// <summary>Changes of the Api's history kept for the panel.</summary>
+    public const int MaxChanges = 20;
 
     /// <summary>Reads the current rollout.</summary>
     public async Task<RolloutState> GetRolloutAsync(CancellationToken cancellationToken)
@@ -74,7 +82,19 @@ public sealed class RolloutApiClient(HttpClient http)
                 since = began;
             }
 
-            return new RolloutState(phase, plan, features, since);
+            var changes = new List<RolloutChange>();
+            if (root.TryGetProperty("history", out var entries) && entries.ValueKind == JsonValueKind.Array)
+            {
+                foreach (var entry in entries.EnumerateArray().Take(MaxChanges))
+                {
+                    if (entry.Deserialize<RolloutChange>(JsonSerializerOptions.Web) is { } change)
+                    {
+                        changes.Add(change with { Actor = Truncate(change.Actor ?? "", 100), Reason = Truncate(change.Reason ?? "", 500) });
+                    }
+                }
+            }
+
+            return new RolloutState(phase, plan, features, since, changes);
         }
         catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException or FormatException)
         {

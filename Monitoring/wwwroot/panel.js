@@ -67,6 +67,12 @@
         el("td", { class: "muted" }, t.summary));
       return tr;
     }));
+    fillBody($("audit"), (s.rolloutChanges || []).map((c) => {
+      const tr = el("tr", { class: `action-${c.action}` });
+      tr.append(el("td", {}, time(c.at)), el("td", {}, c.actor), el("td", {}, `${c.action}: phase ${c.from} → ${c.to}`),
+        el("td", { class: "muted" }, c.reason));
+      return tr;
+    }));
     $("guard-mode").textContent = `last decision: ${s.guard.lastDecision ?? "–"}; minimum ${s.guard.minimumRequests} requests; every ${s.guard.intervalSeconds} s`
       + (s.guard.cooldownUntil && new Date(s.guard.cooldownUntil) > new Date() ? `; cooling down until ${time(s.guard.cooldownUntil)}` : "");
   }
@@ -77,6 +83,18 @@
       tr.append(el("td", {}, time(e.time)), el("td", {}, e.phase ?? "?"), el("td", {}, e.decision), el("td", { class: "muted" }, e.summary));
       return tr;
     }));
+  }
+
+  // a step of 1, 2 or 5 × 10^k that cuts the span into about `count` parts
+  function niceStep(span, count) {
+    const raw = span / count, power = Math.pow(10, Math.floor(Math.log10(raw))), f = raw / power;
+    return (f <= 1 ? 1 : f <= 2 ? 2 : f <= 5 ? 5 : 10) * power;
+  }
+
+  // a tick's label: as many decimals as the step needs, and the chart's unit
+  function tickLabel(value, step, unit) {
+    const decimals = Math.max(0, Math.min(6, -Math.floor(Math.log10(step))));
+    return `${value.toFixed(decimals)}${unit === "%" ? "%" : ""}`;
   }
 
   function drawChart(figure, data) {
@@ -93,20 +111,24 @@
     }
     const xs = points.map((p) => p[0]), ys = points.map((p) => p[1]);
     const minX = Math.min(...xs), maxX = Math.max(Math.max(...xs), minX + 1);
-    const minY = Math.min(0, ...ys);
+    let minY = Math.min(0, ...ys);
     let maxY = Math.max(...ys);
-    if (maxY <= minY) maxY = minY + 1;
-    maxY *= 1.05;
+    if (maxY <= minY) maxY = minY + (maxY > 0 ? maxY : 1);
+    const step = niceStep(maxY - minY, 4);
+    minY = Math.floor(minY / step) * step;
+    maxY = Math.ceil(maxY / step) * step;
     const X = (x) => left + (x - minX) / (maxX - minX) * (w - left - right);
     const Y = (y) => top + (h - top - bottom) - (y - minY) / (maxY - minY) * (h - top - bottom);
-    for (let i = 0; i <= 4; i++) {
-      const v = minY + (maxY - minY) * i / 4;
+    for (let v = minY; v <= maxY + step / 2; v += step) {
       svg.append(svgEl("line", { x1: left, x2: w - right, y1: Y(v), y2: Y(v), stroke: "#eee" }));
-      svg.append(svgEl("text", { x: left - 4, y: Y(v) + 3, "text-anchor": "end", class: "axis" }, v >= 100 ? v.toFixed(0) : v.toFixed(2)));
+      svg.append(svgEl("text", { x: left - 4, y: Y(v) + 3, "text-anchor": "end", class: "axis y-tick" }, tickLabel(v, step, data.unit)));
     }
     for (let i = 0; i <= 3; i++) {
       const t = minX + (maxX - minX) * i / 3;
-      svg.append(svgEl("text", { x: X(t), y: h - 8, "text-anchor": "middle", class: "axis" }, new Date(t * 1000).toLocaleTimeString()));
+      // the first and last labels are anchored inside the plot, so neither is cut at the edge
+      const anchor = i === 0 ? "start" : i === 3 ? "end" : "middle";
+      svg.append(svgEl("text", { x: X(t), y: h - 8, "text-anchor": anchor, class: "axis x-tick" },
+        new Date(t * 1000).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" })));
     }
     data.series.forEach((s, i) => {
       const color = colors[i % colors.length];

@@ -44,14 +44,20 @@ public sealed class FakeAdminApi : IAsyncDisposable
     /// <summary>The current phase.</summary>
     public int Phase => Volatile.Read(ref _phase);
 
-    // when the phase in force began, as the history's latest entry says; null: no change recorded (start-up phase)
+    // the changes made, newest first, as the Api's history holds them (the guard reads when the phase began from it)
+    private readonly List<object> _history = [];
     private DateTimeOffset? _since;
 
     /// <summary>Moves to <paramref name="phase"/> now, recording the change in the history the guard reads.</summary>
-    public void ChangePhase(int phase)
+    public void ChangePhase(int phase, string actor = "test", string action = "set", string reason = "test")
     {
+        var from = Phase;
         Volatile.Write(ref _phase, phase);
         _since = DateTimeOffset.UtcNow;
+        lock (_history)
+        {
+            _history.Insert(0, new { at = _since, actor, action, from, to = phase, reason });
+        }
     }
 
     /// <summary>Starts on a free loopback port at <paramref name="phase"/>.</summary>
@@ -93,18 +99,21 @@ public sealed class FakeAdminApi : IAsyncDisposable
         app.MapGet("/admin/rollout", () => fake.State());
         app.MapPost("/admin/rollout/advance", () =>
         {
-            fake.ChangePhase(fake.Phase + 1);
+            var call = fake.Calls.Last();
+            fake.ChangePhase(fake.Phase + 1, call.Actor ?? "api-key", "advance", call.Reason ?? "");
             return fake.State();
         });
         app.MapPost("/admin/rollout/rollback", (string? scope) =>
         {
             if (scope == "complete")
             {
-                fake.ChangePhase(0);
+                var call = fake.Calls.Last();
+                fake.ChangePhase(0, call.Actor ?? "api-key", "rollback-complete", call.Reason ?? "");
             }
             else if (fake.Phase > 0)
             {
-                fake.ChangePhase(fake.Phase - 1);
+                var call = fake.Calls.Last();
+                fake.ChangePhase(fake.Phase - 1, call.Actor ?? "api-key", "rollback-current", call.Reason ?? "");
             }
 
             return fake.State();
@@ -122,11 +131,19 @@ public sealed class FakeAdminApi : IAsyncDisposable
         await _app.DisposeAsync();
     }
 
+    private object[] HistorySnapshot()
+    {
+        lock (_history)
+        {
+            return [.. _history];
+        }
+    }
+
     private object State() => new
     {
         phase = Phase,
         plan = "seed000",
-        history = _since is { } since ? new object[] { new { at = since, to = Phase } } : [],
+        history = HistorySnapshot(),
         features = new Dictionary<string, int>
         {
             ["Cache.Reads"] = Phase switch { 0 => 0, 1 => 10, _ => 100 },
