@@ -172,7 +172,7 @@ internal static class LocalServers
 
         var folder = Path.Combine(runDirectory, name);
         Directory.CreateDirectory(Path.Combine(folder, "data"));
-        var grafana = builder.AddExecutable(name, binary, folder, "--homepath", "/usr/share/grafana")
+        builder.AddExecutable(name, binary, folder, "--homepath", "/usr/share/grafana")
             .WithHttpEndpoint(name: "http", isProxied: false, env: "GF_SERVER_HTTP_PORT")
             .WithEnvironment("GF_SERVER_HTTP_ADDR", "127.0.0.1")
             .WithEnvironment("GF_PATHS_DATA", Path.Combine(folder, "data"))
@@ -182,7 +182,6 @@ internal static class LocalServers
             .WithAnonymousReadOnlyAccess()
             .WithHttpHealthCheck("/api/health")
             .ExcludeFromManifest();
-        _ = grafana;
     }
 
     private sealed class GrafanaNotInstalledResource(string name) : Resource(name);
