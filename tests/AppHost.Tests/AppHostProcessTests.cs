@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Microsoft.Playwright;
+using OptimizedCache.Testing;
 using System.Net.Sockets;
 using System.Reflection;
 using System.Security.Cryptography;
@@ -35,9 +36,9 @@ public sealed class AppHostProcessTests
         }
 
         start.Environment["Parameters__admin-api-key"] = adminKey;
-        start.Environment["ASPNETCORE_URLS"] = $"http://127.0.0.1:{FreePort()}";
-        start.Environment["ASPIRE_DASHBOARD_OTLP_ENDPOINT_URL"] = $"http://127.0.0.1:{FreePort()}";
-        start.Environment["ASPIRE_RESOURCE_SERVICE_ENDPOINT_URL"] = $"http://127.0.0.1:{FreePort()}";
+        start.Environment["ASPNETCORE_URLS"] = $"http://127.0.0.1:{ServerProcess.FreePort()}";
+        start.Environment["ASPIRE_DASHBOARD_OTLP_ENDPOINT_URL"] = $"http://127.0.0.1:{ServerProcess.FreePort()}";
+        start.Environment["ASPIRE_RESOURCE_SERVICE_ENDPOINT_URL"] = $"http://127.0.0.1:{ServerProcess.FreePort()}";
         start.Environment["ASPIRE_ALLOW_UNSECURED_TRANSPORT"] = "true";
         using var process = new Process { StartInfo = start };
         process.OutputDataReceived += (_, e) => { lock (output) { output.Add(e.Data ?? ""); } };
@@ -164,13 +165,6 @@ public sealed class AppHostProcessTests
         }
 
         Assert.True(notRunning.Length == 0, $"the dashboard does not show these as running: {string.Join(", ", notRunning)} (screenshot: {screenshot})");
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(System.Net.IPAddress.Loopback, 0);
-        listener.Start();
-        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     private static bool Accepts(int port)
