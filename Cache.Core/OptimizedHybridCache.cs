@@ -7,7 +7,6 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using OptimizedCache.Cache.Core.Internal;
 using OptimizedCache.Cache.Core.Internal.Invalidation;
-using OptimizedCache.Cache.Core.Redis;
 
 namespace OptimizedCache.Cache.Core;
 
@@ -77,7 +76,7 @@ public sealed partial class OptimizedHybridCache : HybridCache, IDisposable
 
         // L1 + L2 when a Redis connection string is configured (the L2 partial); L1 only otherwise. Connecting
         // happens in the background: start-up never waits for or fails on Redis.
-        _l2 = _options.RedisConnectionString is { } connectionString ? CreateDistributedTier(connectionString, services) : null;
+        _l2 = _options.RedisConnectionString is not null || _options.ConnectionMultiplexerFactory is not null ? CreateDistributedTier(services) : null;
 
         var defaults = _options.DefaultEntryOptions;
         _hardFlags = _l2 is null ? HybridCacheEntryFlags.DisableDistributedCache : HybridCacheEntryFlags.None;

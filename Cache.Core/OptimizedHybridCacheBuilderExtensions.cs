@@ -45,4 +45,20 @@ public static class OptimizedHybridCacheBuilderExtensions
         builder.Services.AddSingleton<IHybridCacheSerializerFactory, TImplementation>();
         return builder;
     }
+
+    /// <summary>
+    /// Uses the <see cref="StackExchange.Redis.IConnectionMultiplexer"/> registered in the container as the cache's
+    /// L2 connection (for example the one Aspire's <c>AddRedisClient</c> registers, with its health check and tracing),
+    /// instead of <see cref="OptimizedHybridCacheOptions.RedisConnectionString"/>. The container owns it.
+    /// </summary>
+    /// <param name="builder">The cache builder.</param>
+    /// <param name="serviceKey">The key of a keyed registration (<c>AddKeyedRedisClient</c>); null for the unkeyed one.</param>
+    public static IOptimizedHybridCacheBuilder UseConnectionMultiplexer(this IOptimizedHybridCacheBuilder builder, object? serviceKey = null)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        builder.Services.Configure<OptimizedHybridCacheOptions>(o => o.ConnectionMultiplexerFactory = serviceKey is null
+            ? static sp => sp.GetRequiredService<StackExchange.Redis.IConnectionMultiplexer>()
+            : sp => sp.GetRequiredKeyedService<StackExchange.Redis.IConnectionMultiplexer>(serviceKey));
+        return builder;
+    }
 }

@@ -61,9 +61,23 @@ public sealed class OptimizedHybridCacheOptions
     /// <value><c>oc</c>.</value>
     public string KeyPrefix { get; set; } = "oc";
 
-    /// <summary>The Redis connection string (StackExchange.Redis format); null runs L1 only.</summary>
+    /// <summary>
+    /// The Redis connection string (StackExchange.Redis format: endpoints, <c>password=</c>, <c>ssl=</c>,
+    /// <c>serviceName=</c> for Sentinel; a cluster is found from any of its nodes). The cache then owns its own
+    /// multiplexer. Null, with no <see cref="ConnectionMultiplexerFactory"/>, runs L1 only.
+    /// </summary>
     /// <value>null (L1 only, the embedded default).</value>
     public string? RedisConnectionString { get; set; }
+
+    /// <summary>
+    /// Obtains a multiplexer the container owns, for example the one Aspire's <c>AddRedisClient</c> registers (its
+    /// health check and tracing then cover the cache's calls); see
+    /// <c>OptimizedHybridCacheBuilderExtensions.UseConnectionMultiplexer</c>. Called once, in the background: the
+    /// cache serves from L1 until it returns, and retries it when it throws. Set this or
+    /// <see cref="RedisConnectionString"/>, not both.
+    /// </summary>
+    /// <value>null.</value>
+    public Func<IServiceProvider, StackExchange.Redis.IConnectionMultiplexer>? ConnectionMultiplexerFactory { get; set; }
 
     /// <summary>Timeouts and circuit breaker of the L2 (Redis) calls.</summary>
     /// <value>1 s timeout; the circuit opens at 50% failures over 5 s (at least 10 calls) for 2 s.</value>

@@ -54,20 +54,51 @@ public static class ApplicationServiceExtensions
 
         services.TryAddSingleton<SimulatedStoreOrigin>();
         services.TryAddSingleton<IStoreOrigin>(sp => sp.GetRequiredService<SimulatedStoreOrigin>());
+        // Redis through Aspire's client: one multiplexer for the cache and the rollout state, configured from
+        // ConnectionStrings:cache (and Aspire:StackExchange:Redis). It connects in the background and a call made
+        // while it is disconnected fails at once, so a replica starts and serves from L1 and the origin while Redis
+        // is down. Its health check is off: a replica without Redis is degraded, not unhealthy, which the cache's own
+        // check reports. Its tracing is off: ServiceDefaults builds its own tracer provider, which that tracing cannot join.
+        var cacheRedis = builder.Configuration.GetConnectionString("cache");
+        if (!string.IsNullOrEmpty(cacheRedis))
+        {
+            builder.AddRedisClient(
+                "cache",
+                settings =>
+                {
+                    settings.DisableHealthChecks = true;
+                    settings.DisableTracing = true;
+                    settings.DisableAutoActivation = true;
+                },
+                options =>
+                {
+                    options.AbortOnConnectFail = false;
+                    options.BacklogPolicy = StackExchange.Redis.BacklogPolicy.FailFast;
+                });
+        }
+
         // Rollout state in Redis when there is one (shared by replicas, kept across restarts), else in memory.
         // Rollout:RedisConnectionString may point the rollout at another Redis than the cache's.
-        var rolloutRedis = builder.Configuration["Rollout:RedisConnectionString"] is { Length: > 0 } own ? own : builder.Configuration.GetConnectionString("cache");
-        if (!string.IsNullOrEmpty(rolloutRedis))
+        if (builder.Configuration["Rollout:RedisConnectionString"] is { Length: > 0 } rolloutRedis)
         {
             services.TryAddSingleton<IRolloutStateStore>(sp => new RedisRolloutStateStore(
-                rolloutRedis, sp.GetRequiredService<IOptions<RolloutOptions>>(), sp.GetRequiredService<ILoggerFactory>(), sp.GetRequiredService<TimeProvider>()));
+                rolloutRedis, sp.GetRequiredService<IOptions<RolloutOptions>>(), sp.GetRequiredService<ILogger<RedisRolloutStateStore>>()));
+        }
+        else if (!string.IsNullOrEmpty(cacheRedis))
+        {
+            services.TryAddSingleton<IRolloutStateStore>(sp => new RedisRolloutStateStore(
+                sp.GetRequiredService<StackExchange.Redis.IConnectionMultiplexer>, sp.GetRequiredService<IOptions<RolloutOptions>>(), sp.GetRequiredService<ILogger<RedisRolloutStateStore>>()));
         }
 
         services.TryAddSingleton<IRolloutStateStore, InMemoryRolloutStateStore>();
 
-        // The cache: L1 in process, L2 in Redis when ConnectionStrings:cache is set.
-        var cacheRedis = builder.Configuration.GetConnectionString("cache");
-        services.AddOptimizedHybridCache(o => o.RedisConnectionString = string.IsNullOrEmpty(cacheRedis) ? null : cacheRedis);
+        // The cache: L1 in process, L2 on that multiplexer when ConnectionStrings:cache is set.
+        var cache = services.AddOptimizedHybridCache();
+        if (!string.IsNullOrEmpty(cacheRedis))
+        {
+            cache.UseConnectionMultiplexer();
+        }
+
         // Cache:* tunes the cache (L1 budget, expirations, resilience) without code, e.g. Cache__L1MaximumBytes for drills.
         services.AddOptions<OptimizedHybridCacheOptions>().BindConfiguration("Cache");
         // The Api's dependency rules (Invalidation:Rules over the defaults) are the cache's: writes say what changed.

@@ -1,6 +1,6 @@
 using System.Text.Json;
 using Microsoft.Extensions.Options;
-using OptimizedCache.Cache.Core.Redis;
+using StackExchange.Redis;
 
 namespace OptimizedCache.Api.Rollout;
 
@@ -8,35 +8,46 @@ namespace OptimizedCache.Api.Rollout;
 /// The rollout state in Redis: one JSON document under <c>{prefix}:rollout:state</c> (phase, version and the
 /// capped history together, so they change atomically with one SET), published on <c>{prefix}:rollout</c> so
 /// every replica applies a change as soon as it is made, and read at start so the phase survives restarts.
-/// The client connects in the background: a replica starts, and keeps its last phase, while Redis is down.
+/// The multiplexer connects in the background: a replica starts, and keeps its last phase, while Redis is down.
 /// </summary>
 public sealed class RedisRolloutStateStore : IRolloutStateStore, IAsyncDisposable
 {
     // Sets the state unless the stored one is at least as new; returns what is stored afterwards. The version is
     // read from the stored JSON, so the document stays the one value every reader parses.
-    private static readonly RedisScript Reassert = new("""
+    private const string Reassert = """
         local stored = redis.call('GET', KEYS[1])
         if stored and cjson.decode(stored).version >= tonumber(ARGV[2]) then
           return stored
         end
         redis.call('SET', KEYS[1], ARGV[1])
         return false
-        """);
+        """;
 
-    private readonly string _stateKey;
-    private readonly string _channel;
-    private readonly Lazy<Task<RedisClient>> _client;
+    private readonly RedisKey _stateKey;
+    private readonly RedisChannel _channel;
+    private readonly Task<IConnectionMultiplexer> _multiplexer;
+    private readonly bool _ownsConnection;
     private readonly ILogger<RedisRolloutStateStore> _logger;
 
-    /// <summary>Creates the store; the connection is made on first use.</summary>
-    public RedisRolloutStateStore(string connectionString, IOptions<RolloutOptions> options, ILoggerFactory loggerFactory, TimeProvider timeProvider)
+    /// <summary>Creates the store over a multiplexer the container owns (obtained on first use, off the caller's thread).</summary>
+    public RedisRolloutStateStore(Func<IConnectionMultiplexer> multiplexer, IOptions<RolloutOptions> options, ILogger<RedisRolloutStateStore> logger)
+        : this(Task.Run(multiplexer), ownsConnection: false, options, logger)
     {
-        var connection = RedisConnectionOptions.Parse(connectionString);
-        connection.AbortOnConnectFail = false;
+    }
+
+    /// <summary>Creates the store with its own multiplexer for <paramref name="connectionString"/> (StackExchange.Redis format).</summary>
+    public RedisRolloutStateStore(string connectionString, IOptions<RolloutOptions> options, ILogger<RedisRolloutStateStore> logger)
+        : this(ConnectAsync(connectionString), ownsConnection: true, options, logger)
+    {
+    }
+
+    private RedisRolloutStateStore(Task<IConnectionMultiplexer> multiplexer, bool ownsConnection, IOptions<RolloutOptions> options, ILogger<RedisRolloutStateStore> logger)
+    {
         _stateKey = options.Value.KeyPrefix + ":rollout:state";
-        _channel = options.Value.KeyPrefix + ":rollout";
-        _logger = loggerFactory.CreateLogger<RedisRolloutStateStore>();
-        _client = new Lazy<Task<RedisClient>>(() => RedisClient.ConnectAsync(connection, loggerFactory, timeProvider));
+        _channel = RedisChannel.Literal(options.Value.KeyPrefix + ":rollout");
+        _multiplexer = multiplexer;
+        _ownsConnection = ownsConnection;
+        _logger = logger;
     }
 
     /// <inheritdoc />
@@ -45,86 +56,94 @@ public sealed class RedisRolloutStateStore : IRolloutStateStore, IAsyncDisposabl
     /// <inheritdoc />
     public async Task<RolloutState?> LoadAsync(CancellationToken cancellationToken)
     {
-        var client = await _client.Value.WaitAsync(cancellationToken);
-        var json = await client.GetStringAsync(_stateKey, cancellationToken);
+        var database = (await _multiplexer.WaitAsync(cancellationToken)).GetDatabase();
+        string? json = await database.StringGetAsync(_stateKey).WaitAsync(cancellationToken);
         return json is null ? null : JsonSerializer.Deserialize<RolloutState>(json, JsonSerializerOptions.Web);
     }
 
     /// <inheritdoc />
     public async Task SaveAsync(RolloutState state, CancellationToken cancellationToken)
     {
-        var client = await _client.Value.WaitAsync(cancellationToken);
+        var multiplexer = await _multiplexer.WaitAsync(cancellationToken);
         var json = JsonSerializer.SerializeToUtf8Bytes(state, JsonSerializerOptions.Web);
-        await client.SetAsync(_stateKey, json, cancellationToken: cancellationToken);
-        await client.PublishAsync(_channel, json, cancellationToken);
+        await multiplexer.GetDatabase().StringSetAsync(_stateKey, json).WaitAsync(cancellationToken);
+        await multiplexer.GetSubscriber().PublishAsync(_channel, json).WaitAsync(cancellationToken);
     }
 
     /// <inheritdoc />
     public async Task<RolloutState> ReassertAsync(RolloutState state, CancellationToken cancellationToken)
     {
-        var client = await _client.Value.WaitAsync(cancellationToken);
+        var multiplexer = await _multiplexer.WaitAsync(cancellationToken);
         var json = JsonSerializer.SerializeToUtf8Bytes(state, JsonSerializerOptions.Web);
-        var reply = await client.EvalAsync(Reassert, [_stateKey], [json, state.Version], cancellationToken);
-        if (reply.AsString() is { } stored)
+        var reply = await multiplexer.GetDatabase().ScriptEvaluateAsync(Reassert, [_stateKey], [json, state.Version]).WaitAsync(cancellationToken);
+        if (!reply.IsNull && (string?)reply is { } stored)
         {
             return JsonSerializer.Deserialize<RolloutState>(stored, JsonSerializerOptions.Web) ?? state;
         }
 
-        await client.PublishAsync(_channel, json, cancellationToken);
+        await multiplexer.GetSubscriber().PublishAsync(_channel, json).WaitAsync(cancellationToken);
         return state;
     }
 
     /// <inheritdoc />
     public async Task<IAsyncDisposable> SubscribeAsync(Func<RolloutState, Task> onChange, CancellationToken cancellationToken)
     {
-        var client = await _client.Value.WaitAsync(cancellationToken);
-        await client.Subscriber.SubscribeAsync(
-            _channel,
-            message =>
+        var multiplexer = await _multiplexer.WaitAsync(cancellationToken);
+        var queue = await multiplexer.GetSubscriber().SubscribeAsync(_channel).WaitAsync(cancellationToken);
+        queue.OnMessage(message =>
+        {
+            try
             {
-                try
+                if (JsonSerializer.Deserialize<RolloutState>(((ReadOnlyMemory<byte>)message.Message).Span, JsonSerializerOptions.Web) is { } state)
                 {
-                    if (JsonSerializer.Deserialize<RolloutState>(message.Payload.Span, JsonSerializerOptions.Web) is { } state)
-                    {
-                        _ = onChange(state);
-                    }
+                    _ = onChange(state);
                 }
-                catch (JsonException e)
-                {
-                    Log.RolloutStoreFailed(_logger, e);
-                }
-            },
-            cancellationToken);
-        return new Subscription(client, _channel);
+            }
+            catch (JsonException e)
+            {
+                Log.RolloutStoreFailed(_logger, e);
+            }
+        });
+        return new Subscription(queue);
     }
 
     /// <inheritdoc />
     public async ValueTask DisposeAsync()
     {
-        if (_client.IsValueCreated)
+        if (!_ownsConnection)
         {
-            try
-            {
-                await (await _client.Value).DisposeAsync();
-            }
-            catch (RedisException)
-            {
-                // Never connected: nothing to close.
-            }
+            return;
+        }
+
+        try
+        {
+            await (await _multiplexer).DisposeAsync();
+        }
+        catch (RedisException)
+        {
+            // never connected: nothing to close
         }
     }
 
-    private sealed class Subscription(RedisClient client, string channel) : IAsyncDisposable
+    private static async Task<IConnectionMultiplexer> ConnectAsync(string connectionString)
+    {
+        var options = ConfigurationOptions.Parse(connectionString);
+        options.AbortOnConnectFail = false; // connect in the background: the replica keeps its phase while Redis is down
+        options.BacklogPolicy = BacklogPolicy.FailFast; // a call while disconnected fails at once; the coordinator retries
+        return await ConnectionMultiplexer.ConnectAsync(options);
+    }
+
+    private sealed class Subscription(ChannelMessageQueue queue) : IAsyncDisposable
     {
         public async ValueTask DisposeAsync()
         {
             try
             {
-                await client.Subscriber.UnsubscribeAsync(channel);
+                await queue.UnsubscribeAsync();
             }
             catch (RedisException)
             {
-                // The connection is gone; so is the subscription.
+                // the connection is gone, and the subscription with it
             }
         }
     }

@@ -1,5 +1,5 @@
 using Microsoft.Extensions.Caching.Hybrid;
-using OptimizedCache.Cache.Core.Redis;
+using StackExchange.Redis;
 
 namespace OptimizedCache.Cache.Core.Internal;
 
@@ -28,7 +28,7 @@ internal interface IDistributedCacheTier
     /// await threw, with the <see cref="L2PendingGet.SentAt"/> of the send (the breaker's stall rule weighs the wait).
     /// Completes synchronously unless a tag time has to be read from Redis.
     /// </summary>
-    ValueTask<DistributedCacheHit?> EndGetAsync(RedisReply reply, Exception? failure, long sentAt, int dataType, CancellationToken cancellationToken);
+    ValueTask<DistributedCacheHit?> EndGetAsync(RedisValue reply, Exception? failure, long sentAt, int dataType, CancellationToken cancellationToken);
 
     /// <summary>
     /// Writes an entry with its tags. <paramref name="expiration"/> is the overall expiration (the adaptive TTL's
@@ -64,13 +64,13 @@ internal readonly record struct DistributedCacheHit(
     byte[]? Lease = null);
 
 /// <summary>A GET sent by <see cref="IDistributedCacheTier.BeginGet"/>: the pending reply, when one was sent.</summary>
-internal readonly struct L2PendingGet(ValueTask<RedisReply> reply, long sentAt)
+internal readonly struct L2PendingGet(ValueTask<RedisValue> reply, long sentAt)
 {
     /// <summary>Whether a GET was sent (then <see cref="Reply"/> must be awaited); false for default.</summary>
     public bool IsSent { get; } = true;
 
-    /// <summary>The reply to await (the Redis client's pooled pending command: await it exactly once).</summary>
-    public ValueTask<RedisReply> Reply { get; } = reply;
+    /// <summary>The reply to await (await it exactly once).</summary>
+    public ValueTask<RedisValue> Reply { get; } = reply;
 
     /// <summary>When the GET was sent (a timestamp of the Redis tier's clock), for <see cref="IDistributedCacheTier.EndGetAsync"/>.</summary>
     public long SentAt { get; } = sentAt;

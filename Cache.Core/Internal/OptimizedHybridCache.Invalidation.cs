@@ -2,7 +2,7 @@ using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
 using OptimizedCache.Cache.Core.Internal;
 using OptimizedCache.Cache.Core.Internal.Invalidation;
-using OptimizedCache.Cache.Core.Redis;
+using StackExchange.Redis;
 using M = OptimizedCache.Cache.Core.OptimizedCacheMetrics;
 
 namespace OptimizedCache.Cache.Core;
@@ -30,8 +30,8 @@ public sealed partial class OptimizedHybridCache
     private DependencyRuleSet _dependencyRules = null!;
     private InvalidationOutbox _outbox = null!;
     private ResilientRedis? _bus;
-    private string _tagKeyPrefix = null!;
     private string _scanPrefix = null!;
+    private ChannelMessageQueue? _subscriptionQueue;
     private string _channel = null!;
     private long _storeFence = long.MinValue;
     private long _malformedMessages;
@@ -167,8 +167,8 @@ public sealed partial class OptimizedHybridCache
     {
         _dependencyRules = DependencyRuleSet.Create(_options.DependencyRules);
         _outbox = new InvalidationOutbox(_options.InvalidationQueueCapacity);
-        _tagKeyPrefix = _options.KeyPrefix + ":tag:";
-        _scanPrefix = GlobPattern.Escape(_options.KeyPrefix + ":");
+        // the entries' keys, {prefix}:{bb}:{key}, whatever their bucket; tag-time and structure keys never match
+        _scanPrefix = GlobPattern.Escape(_options.KeyPrefix) + ":{??}:";
         _channel = _options.KeyPrefix + ":invalidation";
         _bus = redis;
         if (redis is null)
@@ -185,8 +185,19 @@ public sealed partial class OptimizedHybridCache
         _subscription = SubscribeAsync(redis, _invalidationStopping.Token);
     }
 
-    /// <summary>Stops the replay and subscription loops (the L2 tier closes the connection).</summary>
-    private void DisposeInvalidation() => _invalidationStopping.Cancel();
+    /// <summary>Stops the replay and subscription loops and leaves the channel (the L2 tier closes the connection if it owns it).</summary>
+    private void DisposeInvalidation()
+    {
+        _invalidationStopping.Cancel();
+        try
+        {
+            _subscriptionQueue?.Unsubscribe(CommandFlags.FireAndForget);
+        }
+        catch (Exception ex) when (ex is RedisException or ObjectDisposedException)
+        {
+            // the connection is gone, and the subscription with it
+        }
+    }
 
     private GlobPattern CompilePattern(string pattern)
     {
@@ -430,7 +441,7 @@ public sealed partial class OptimizedHybridCache
 
     /// <summary>
     /// Records the pattern in Redis (so that no replica writes a matching value read before now), then SCAN MATCH
-    /// {prefix}:{pattern} and UNLINK in batches; tag-time keys are never touched.
+    /// {prefix}:{bb}:{pattern} on every primary and UNLINK in batches; tag-time and structure keys are never touched.
     /// </summary>
     private async ValueTask<(bool Done, long Unlinked)> UnlinkPatternAsync(GlobPattern glob, CancellationToken cancellationToken)
     {
@@ -441,40 +452,42 @@ public sealed partial class OptimizedHybridCache
         }
 
         var match = _scanPrefix + glob.Text;
-        var cursor = "0";
         var unlinked = 0L;
         var batch = new List<string>(InvalidationBatchSize);
-        do
+        var primaries = redis.Primaries();
+        if (primaries.Length == 0)
         {
-            var page = await redis.ScanPageAsync(cursor, match, InvalidationBatchSize, cancellationToken).ConfigureAwait(false);
-            if (!page.Ok)
-            {
-                return (false, unlinked);
-            }
+            return (false, 0);
+        }
 
-            foreach (var key in page.Value.Keys)
+        foreach (var primary in primaries)
+        {
+            var cursor = 0L;
+            do
             {
-                if (!key.StartsWith(_tagKeyPrefix, StringComparison.Ordinal))
-                {
-                    batch.Add(key);
-                }
-            }
-
-            if (batch.Count > 0 && (batch.Count >= InvalidationBatchSize || page.Value.Cursor == "0"))
-            {
-                var removed = await redis.UnlinkAsync([.. batch], cancellationToken).ConfigureAwait(false);
-                if (!removed.Ok)
+                var page = await redis.ScanPageAsync(primary, cursor, match, InvalidationBatchSize, cancellationToken).ConfigureAwait(false);
+                if (!page.Ok)
                 {
                     return (false, unlinked);
                 }
 
-                unlinked += removed.Value;
-                batch.Clear();
-            }
+                batch.AddRange(page.Value.Keys);
+                if (batch.Count > 0 && (batch.Count >= InvalidationBatchSize || page.Value.Cursor == 0))
+                {
+                    var removed = await redis.UnlinkAsync([.. batch], cancellationToken).ConfigureAwait(false);
+                    if (!removed.Ok)
+                    {
+                        return (false, unlinked);
+                    }
 
-            cursor = page.Value.Cursor;
+                    unlinked += removed.Value;
+                    batch.Clear();
+                }
+
+                cursor = page.Value.Cursor;
+            }
+            while (cursor != 0);
         }
-        while (cursor != "0");
 
         return (true, unlinked);
     }
@@ -539,22 +552,25 @@ public sealed partial class OptimizedHybridCache
     {
         try
         {
-            var client = await redis.Connection.WaitAsync(stopping).ConfigureAwait(false);
-            if (client is null)
+            var multiplexer = await redis.Connection.WaitAsync(stopping).ConfigureAwait(false);
+            if (multiplexer is null)
             {
                 return;
             }
 
-            client.Subscriber.MessagesMayHaveBeenMissed += (_, _) => FlushForCoherence();
+            // The multiplexer re-subscribes after a reconnect by itself; messages published meanwhile are lost, which
+            // the ConnectionRestored handler answers with a flush.
             var attempts = 0;
             while (true)
             {
                 try
                 {
-                    await client.Subscriber.SubscribeAsync(_channel, OnInvalidationMessage, stopping).ConfigureAwait(false);
+                    var queue = await multiplexer.GetSubscriber().SubscribeAsync(RedisChannel.Literal(_channel)).ConfigureAwait(false);
+                    queue.OnMessage(OnInvalidationMessage); // one at a time, in order
+                    _subscriptionQueue = queue;
                     break;
                 }
-                catch (RedisException ex)
+                catch (Exception ex) when (ex is RedisException or TimeoutException)
                 {
                     if (attempts++ == 0)
                     {
@@ -570,6 +586,8 @@ public sealed partial class OptimizedHybridCache
                 // L1 may have been filled while nothing was listening
                 FlushForCoherence();
             }
+
+            ScheduleReplay(); // invalidations made before the connection existed wait in the outbox
         }
         catch (OperationCanceledException) when (stopping.IsCancellationRequested)
         {
@@ -599,14 +617,15 @@ public sealed partial class OptimizedHybridCache
     }
 
     /// <summary>Runs on the subscription's reader, in order: quick, never throws.</summary>
-    private void OnInvalidationMessage(RedisChannelMessage message)
+    private void OnInvalidationMessage(ChannelMessage message)
     {
         try
         {
-            if (!InvalidationMessage.TryDecode(message.Payload.Span, out var decoded))
+            var payload = (ReadOnlyMemory<byte>)message.Message;
+            if (!InvalidationMessage.TryDecode(payload.Span, out var decoded))
             {
                 Interlocked.Increment(ref _malformedMessages);
-                _logger.MalformedInvalidationMessage(message.Payload.Length);
+                _logger.MalformedInvalidationMessage(payload.Length);
                 return;
             }
 

@@ -2,7 +2,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using OptimizedCache.Cache.Core.Internal;
-using OptimizedCache.Cache.Core.Redis;
+using StackExchange.Redis;
 
 namespace OptimizedCache.Cache.Core;
 
@@ -51,12 +51,27 @@ public sealed partial class OptimizedHybridCache : IAsyncDisposable
         Dispose();
     }
 
-    private IDistributedCacheTier CreateDistributedTier(string connectionString, IServiceProvider services)
+    private IDistributedCacheTier CreateDistributedTier(IServiceProvider services)
     {
         var loggerFactory = services.GetService<ILoggerFactory>() ?? NullLoggerFactory.Instance;
-        var connection = RedisConnectionOptions.Parse(connectionString);
-        connection.Validate();
-        var redis = new ResilientRedis(connection, _options.Resilience, _meter, loggerFactory);
+        ResilientRedis redis;
+        if (_options.ConnectionMultiplexerFactory is { } factory)
+        {
+            // the container's multiplexer (it may connect synchronously when first resolved: never on this thread)
+            redis = new ResilientRedis(ct => Task.Run(() => factory(services), ct), ownsConnection: false, "(from the container)", _options.Resilience, _meter, loggerFactory);
+        }
+        else
+        {
+            var configuration = RedisConnection.Parse(_options.RedisConnectionString!);
+            configuration.AbortOnConnectFail = false; // connect in the background; the cache serves from L1 meanwhile
+            configuration.BacklogPolicy = BacklogPolicy.FailFast; // while disconnected a call fails at once, not at its deadline
+            var maximumDelay = (int)_options.Resilience.MaximumReconnectDelay.TotalMilliseconds;
+            configuration.ReconnectRetryPolicy = new ExponentialRetry(Math.Min(100, maximumDelay), maximumDelay);
+            redis = new ResilientRedis(
+                async _ => await ConnectionMultiplexer.ConnectAsync(configuration).ConfigureAwait(false),
+                ownsConnection: true, RedisConnection.Format(configuration.EndPoints[0]), _options.Resilience, _meter, loggerFactory);
+        }
+
         var codecs = CompressionCodecRegistry.CreateDefault(_maximumPayloadBytes, _logger);
         var compression = new AdaptiveCompressionPolicy(codecs, new CompressionPolicyOptions(), new ProcessCpuLoadSource(_time));
         return new RedisDistributedTier(redis, _options, _dataTypes, codecs, compression, _time, _meter, _logger, ApplyTagTimeToL1);

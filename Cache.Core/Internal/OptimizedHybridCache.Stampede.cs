@@ -2,7 +2,6 @@ using System.Collections.Concurrent;
 using System.Diagnostics.CodeAnalysis;
 using Microsoft.Extensions.Caching.Hybrid;
 using OptimizedCache.Cache.Core.Internal;
-using OptimizedCache.Cache.Core.Redis;
 
 namespace OptimizedCache.Cache.Core;
 
@@ -380,7 +379,7 @@ public sealed partial class OptimizedHybridCache
                 var pending = tier.BeginGet(_key.Key, Token);
                 if (pending.IsSent)
                 {
-                    RedisReply reply = default;
+                    StackExchange.Redis.RedisValue reply = default;
                     Exception? failure = null;
                     try
                     {

@@ -74,9 +74,11 @@ internal sealed class OptimizedHybridCacheOptionsValidator : IValidateOptions<Op
             failures.Add($"FailSafeMaxStaleness must not be negative; it is {options.FailSafeMaxStaleness}.");
         }
 
-        if (string.IsNullOrWhiteSpace(options.KeyPrefix) || options.KeyPrefix.Length > 64 || options.KeyPrefix.Any(char.IsControl))
+        if (string.IsNullOrWhiteSpace(options.KeyPrefix) || options.KeyPrefix.Length > 64 || options.KeyPrefix.Any(char.IsControl)
+            || options.KeyPrefix.AsSpan().IndexOfAny('{', '}') >= 0)
         {
-            failures.Add($"KeyPrefix must be 1 to 64 printable characters; it is '{options.KeyPrefix}'.");
+            // braces would make the prefix the Redis Cluster hash tag of every key, in place of the bucket's
+            failures.Add($"KeyPrefix must be 1 to 64 printable characters without '{{' or '}}'; it is '{options.KeyPrefix}'.");
         }
 
         if (options.RedisConnectionString is { } redis && string.IsNullOrWhiteSpace(redis))
@@ -143,13 +145,18 @@ internal sealed class OptimizedHybridCacheOptionsValidator : IValidateOptions<Op
 
         if (options.RedisConnectionString is { Length: > 0 } connectionString && !string.IsNullOrWhiteSpace(connectionString))
         {
+            if (options.ConnectionMultiplexerFactory is not null)
+            {
+                failures.Add("RedisConnectionString and ConnectionMultiplexerFactory are both set; set one.");
+            }
+
             try
             {
-                OptimizedCache.Cache.Core.Redis.RedisConnectionOptions.Parse(connectionString).Validate();
+                RedisConnection.Parse(connectionString);
             }
             catch (ArgumentException ex)
             {
-                // the parser's messages name the option, never the password's value
+                // the message names the offending part with any password masked
                 failures.Add($"RedisConnectionString is invalid: {ex.Message}");
             }
         }

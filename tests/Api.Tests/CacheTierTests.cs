@@ -2,7 +2,6 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
 using OptimizedCache.Cache.Core;
-using OptimizedCache.Cache.Core.Redis;
 using OptimizedCache.Testing;
 
 namespace OptimizedCache.Api.Tests;
@@ -35,11 +34,11 @@ public sealed class CacheTierTests
             response.EnsureSuccessStatusCode();
         }
 
-        await using var raw = await RedisClient.ConnectAsync(redis.ConnectionString);
+        await using var raw = await RawRedis.ConnectAsync(redis.ConnectionString);
         var stored = new List<string>();
         for (var i = 0; i < 100 && stored.Count == 0; i++)
         {
-            await foreach (var key in raw.ScanAsync("oc:product:*"))
+            await foreach (var key in raw.ScanAsync("oc:{??}:product:*"))
             {
                 stored.Add(key);
             }

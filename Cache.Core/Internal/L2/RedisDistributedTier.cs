@@ -3,12 +3,12 @@ using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Caching.Hybrid;
 using Microsoft.Extensions.Logging;
 using OptimizedCache.Cache.Core.Internal.Invalidation;
-using OptimizedCache.Cache.Core.Redis;
+using StackExchange.Redis;
 
 namespace OptimizedCache.Cache.Core.Internal;
 
 /// <summary>
-/// The L2 tier over Redis: entries at <c>{prefix}:{key}</c> as <see cref="CacheValue"/> envelopes around the
+/// The L2 tier over Redis: entries at <c>{prefix}:{bb}:{key}</c> as <see cref="CacheValue"/> envelopes around the
 /// (adaptively compressed) serialized value, with a PX expiry from the adaptive TTL; tag invalidation times at
 /// <c>{prefix}:tag:{tag}</c>, checked lazily when an entry is read. Every Redis call goes through
 /// <see cref="ResilientRedis"/>: with Redis down or the circuit open a read is a miss and a write is skipped,
@@ -25,14 +25,19 @@ namespace OptimizedCache.Cache.Core.Internal;
 /// <para><b>Reading.</b> Anything but a well-formed, unexpired envelope whose codec works here and whose tags
 /// (and <c>*</c>) were not invalidated after it was created is a miss, counted in
 /// <c>optimizedcache.l2.unreadable</c> by reason when the bytes themselves were at fault, and logged without the key.</para>
-/// <para><b>Removal tombstones.</b> A removal by key or pattern is remembered in Redis for
-/// <see cref="OptimizedHybridCacheOptions.RemovalTombstoneWindow"/> (<c>{prefix}#rm:keys</c> and <c>{prefix}#rm:patterns</c>,
-/// sorted sets of key or pattern by removal time, bounded; overflow folds into <c>{prefix}#rm:floor</c>), and every
-/// write is conditional (one script): a value whose read started at or before a removal of its key, a matching
-/// pattern or the floor is not written, so a replica that has not yet heard of a removal cannot put the old value
-/// back. Pattern matching happens here, not in Lua: the write carries the pattern sequence (<c>{prefix}#rm:seq</c>) this
-/// replica checked the key against, and the script refuses it when a pattern was recorded since; the replica then
-/// re-reads the patterns and tries again. The structure keys use <c>#</c> after the prefix so that no cache key and
+/// <para><b>Keys and buckets.</b> An entry lives at <c>{prefix}:{bb}:{key}</c>, where <c>bb</c> (<c>00</c> to <c>ff</c>,
+/// <see cref="BucketOf"/>) is a hash tag: on a Redis Cluster the entry and the removal structures of its bucket share a
+/// hash slot, so every conditional write and removal is one script, while the 256 buckets spread over the
+/// primaries. Tag times live at <c>{prefix}:tag:{tag}</c> (read with MGET, split by slot on a cluster).</para>
+/// <para><b>Removal tombstones.</b> A removal by key is remembered in its bucket for
+/// <see cref="OptimizedHybridCacheOptions.RemovalTombstoneWindow"/> (<c>{prefix}#rm:{bb}:keys</c>, a sorted set of key by
+/// removal time, bounded; overflow folds into <c>{prefix}#rm:{bb}:floor</c>), and every write is conditional (one
+/// script): a value whose read started at or before a removal of its key or the floor is not written, so a replica
+/// that has not yet heard of a removal cannot put the old value back. Patterns are recorded once
+/// (<c>{prefix}#rm:{p}:patterns</c> with the global sequence <c>{prefix}#rm:{p}:seq</c>), then every bucket's sequence is
+/// raised to match before the SCAN starts. Pattern matching happens here, not in Lua: the write carries the sequence
+/// this replica checked the key against, and the script refuses it when its bucket's sequence is newer; the replica
+/// then re-reads the patterns and tries again. The structure keys use <c>#</c> after the prefix so that no cache key and
 /// no invalidation pattern (both under <c>{prefix}:</c>) can reach them.</para>
 /// </remarks>
 internal sealed class RedisDistributedTier : IDistributedCacheTier, IAsyncDisposable
@@ -40,8 +45,9 @@ internal sealed class RedisDistributedTier : IDistributedCacheTier, IAsyncDispos
     private const string NoCodec = "none";
 
     private readonly ResilientRedis _redis;
-    private readonly string _keyPrefix;
-    private readonly byte[] _keyPrefixBytes; // UTF-8 of "{prefix}:", sent in front of a key without concatenating
+    private readonly string[] _entryPrefixes; // per bucket: "{prefix}:{bb}:"
+    private readonly RemovalKeys[] _removals; // per bucket: its tombstone set, floor and pattern sequence
+    private readonly PatternKeys _patternKeys;
     private readonly string[] _dataTypeNames;
     private readonly AdaptiveTtlCalculator _ttl;
     private readonly AdaptiveCompressionPolicy _compression;
@@ -57,9 +63,8 @@ internal sealed class RedisDistributedTier : IDistributedCacheTier, IAsyncDispos
     private readonly TimeSpan _removalWindow;
     private readonly int _removalCapacity;
     private readonly int _patternCapacity;
-    private readonly RemovalKeys _removal;
-    // "0" and none: what Redis holds before any pattern invalidation (the sequence key is created with the first)
-    private volatile PatternSnapshot _patterns = new("0", []);
+    // 0 and none: what Redis holds before any pattern invalidation (the sequence key is created with the first)
+    private volatile PatternSnapshot _patterns = new(0, []);
     private long _refused;
 
     /// <summary>The most pattern invalidations Redis remembers (fewer when MaximumRemovalTombstones is smaller).</summary>
@@ -80,8 +85,6 @@ internal sealed class RedisDistributedTier : IDistributedCacheTier, IAsyncDispos
         Action<string, long> onLaterTagTime)
     {
         _redis = redis;
-        _keyPrefix = options.KeyPrefix;
-        _keyPrefixBytes = System.Text.Encoding.UTF8.GetBytes(options.KeyPrefix + ":");
         _dataTypeNames = dataTypes.Names;
         _ttl = new AdaptiveTtlCalculator(
             new AdaptiveTtlOptions
@@ -108,18 +111,46 @@ internal sealed class RedisDistributedTier : IDistributedCacheTier, IAsyncDispos
         _staleWritesRefused = meter.CreateCounter<long>(
             OptimizedCacheMetrics.L2StaleWritesRefused, "{write}", "L2 writes refused because a removal overtook the value's read, by reason.");
         _removalWindow = options.RemovalTombstoneWindow;
-        _removalCapacity = options.MaximumRemovalTombstones;
+        _removalCapacity = Math.Max(MinimumBucketTombstones, (options.MaximumRemovalTombstones + Buckets - 1) / Buckets);
         _patternCapacity = Math.Min(MaximumPatternTombstones, options.MaximumRemovalTombstones);
-        var structure = options.KeyPrefix + "#rm:";
-        _removal = new RemovalKeys([], [], structure + "keys", structure + "floor", structure + "seq");
-        PatternTombstoneKey = structure + "patterns";
+        _entryPrefixes = new string[Buckets];
+        _removals = new RemovalKeys[Buckets];
+        for (var bucket = 0; bucket < Buckets; bucket++)
+        {
+            var tag = "{" + bucket.ToString("x2", System.Globalization.CultureInfo.InvariantCulture) + "}";
+            _entryPrefixes[bucket] = options.KeyPrefix + ":" + tag + ":";
+            var structure = options.KeyPrefix + "#rm:" + tag + ":";
+            _removals[bucket] = new RemovalKeys([], [], structure + "keys", structure + "floor", structure + "seq");
+        }
+
+        var patterns = options.KeyPrefix + "#rm:{p}:";
+        _patternKeys = new PatternKeys(patterns + "patterns", patterns + "floor", patterns + "seq");
+        ScanPrefix = options.KeyPrefix + ":{??}:";
     }
 
-    /// <summary>The Redis keys of the key tombstone set, the floor and the pattern sequence.</summary>
-    public RemovalKeys RemovalStructure => _removal;
+    /// <summary>
+    /// How many buckets the entries are spread over. A bucket is a hash tag (<c>{00}</c> to <c>{ff}</c>) that puts an
+    /// entry and the tombstones that guard its writes in one hash slot, so the conditional write is one script on a
+    /// Redis Cluster too; 256 spread evenly over a few primaries while a pattern invalidation raises every bucket's
+    /// sequence in one pipelined round.
+    /// </summary>
+    public const int Buckets = 256;
 
-    /// <summary>The Redis key of the pattern tombstone set.</summary>
-    public string PatternTombstoneKey { get; }
+    /// <summary>The fewest removal tombstones a bucket keeps before folding into its floor.</summary>
+    private const int MinimumBucketTombstones = 16;
+
+    /// <summary>The bucket of a cache key: the same on every replica and process.</summary>
+    public static int BucketOf(string key) =>
+        (int)(System.IO.Hashing.XxHash3.HashToUInt64(System.Runtime.InteropServices.MemoryMarshal.AsBytes(key.AsSpan())) & (Buckets - 1));
+
+    /// <summary>The Redis keys of a bucket's key tombstone set, floor and pattern sequence.</summary>
+    public RemovalKeys RemovalStructure(int bucket) => _removals[bucket];
+
+    /// <summary>The Redis keys of the pattern tombstone set, its floor and the pattern sequence.</summary>
+    public PatternKeys PatternStructure => _patternKeys;
+
+    /// <summary>What every entry key starts with, as a SCAN MATCH glob (<c>{prefix}:{??}:</c>, the prefix not escaped).</summary>
+    public string ScanPrefix { get; }
 
     /// <summary>L2 writes refused because a removal overtook the value's read (all reasons).</summary>
     public long StaleWritesRefused => Interlocked.Read(ref _refused);
@@ -134,12 +165,11 @@ internal sealed class RedisDistributedTier : IDistributedCacheTier, IAsyncDispos
     public AdaptiveTtlCalculator Ttl => _ttl;
 
     /// <summary>The Redis key of a cache entry.</summary>
-    public string RedisKey(string key) => string.Concat(_keyPrefix, ":", key);
-
+    public string RedisKey(string key) => string.Concat(_entryPrefixes[BucketOf(key)], key);
     /// <inheritdoc />
     public L2PendingGet BeginGet(string key, CancellationToken cancellationToken)
     {
-        if (_redis.StartGet(_keyPrefixBytes, key, cancellationToken, out var reply, out var sentAt) != ResilientRedis.GetStart.Sent)
+        if (_redis.StartGet(RedisKey(key), out var reply, out var sentAt) != ResilientRedis.GetStart.Sent)
         {
             return default; // the caller reads through GetAsync (unavailable, or the breaker's gate)
         }
@@ -149,21 +179,10 @@ internal sealed class RedisDistributedTier : IDistributedCacheTier, IAsyncDispos
     }
 
     /// <inheritdoc />
-    public ValueTask<DistributedCacheHit?> EndGetAsync(RedisReply reply, Exception? failure, long sentAt, int dataType, CancellationToken cancellationToken)
+    public ValueTask<DistributedCacheHit?> EndGetAsync(RedisValue reply, Exception? failure, long sentAt, int dataType, CancellationToken cancellationToken)
     {
         var read = _redis.EndGet(reply, failure, sentAt, cancellationToken);
-        if (!read.Ok)
-        {
-            return default;
-        }
-
-        // The value arrives in a pooled array (StartGet asks for it): the hit carries the lease to whoever takes it.
-        if (read.Value.TryTakeLease(out var rented, out var length))
-        {
-            return DecodeAsync(rented, length, rented, dataType, cancellationToken);
-        }
-
-        return read.Value.AsBytes() is { } bytes ? DecodeAsync(bytes, bytes.Length, null, dataType, cancellationToken) : default;
+        return read.Ok && !read.Value.IsNull ? DecodeAsync(read.Value, null, dataType, cancellationToken) : default;
     }
 
     /// <inheritdoc />
@@ -172,7 +191,7 @@ internal sealed class RedisDistributedTier : IDistributedCacheTier, IAsyncDispos
         var pending = BeginGet(key, cancellationToken);
         if (pending.IsSent)
         {
-            RedisReply reply = default;
+            RedisValue reply = default;
             Exception? failure = null;
             try
             {
@@ -188,17 +207,17 @@ internal sealed class RedisDistributedTier : IDistributedCacheTier, IAsyncDispos
 
         _ttl.RecordAccess(key);
         var read = await _redis.GetAsync(RedisKey(key), cancellationToken).ConfigureAwait(false);
-        return read.Ok && read.Value is { } bytes
-            ? await DecodeAsync(bytes, bytes.Length, null, dataType, cancellationToken).ConfigureAwait(false)
+        return read.Ok && !read.Value.IsNull
+            ? await DecodeAsync(read.Value, null, dataType, cancellationToken).ConfigureAwait(false)
             : null;
     }
 
-    // The envelope, expiry, codec and tag checks of a read of the first `length` bytes of `bytes`. Synchronous unless
-    // a tag time has to be read from Redis. `lease` (bytes itself, rented) goes back to the pool on every miss, and
-    // travels with the hit when the payload still lies in it.
-    private ValueTask<DistributedCacheHit?> DecodeAsync(byte[] bytes, int length, byte[]? lease, int dataType, CancellationToken cancellationToken)
+    // The envelope, expiry, codec and tag checks of a read of `bytes`. Synchronous unless a tag time has to be read
+    // from Redis. `lease` (the rented array bytes lie in, if any) goes back to the pool on every miss, and travels
+    // with the hit when the payload still lies in it.
+    private ValueTask<DistributedCacheHit?> DecodeAsync(ReadOnlyMemory<byte> bytes, byte[]? lease, int dataType, CancellationToken cancellationToken)
     {
-        var status = CacheValue.TryRead(bytes.AsSpan(0, length), out var header, out Range range, _dataTypeNames[dataType]);
+        var status = CacheValue.TryRead(bytes.Span, out var header, out Range range, _dataTypeNames[dataType]);
         if (status != EnvelopeReadResult.Ok)
         {
             ReturnLease(lease);
@@ -221,12 +240,12 @@ internal sealed class RedisDistributedTier : IDistributedCacheTier, IAsyncDispos
         ReadOnlyMemory<byte> payload;
         if (header.Codec == CompressionCodecId.None)
         {
-            payload = bytes.AsMemory(range);
+            payload = bytes[range];
         }
         else
         {
             var writer = new ArrayBufferWriter<byte>(Math.Max(1, Math.Min(header.UncompressedLength, _codecs.MaxPayloadBytes)));
-            var decompressed = _codecs.Decompress(header.Codec, bytes.AsSpan(range), header.UncompressedLength, writer);
+            var decompressed = _codecs.Decompress(header.Codec, bytes.Span[range], header.UncompressedLength, writer);
             ReturnLease(lease); // the payload is the decompressed copy
             lease = null;
             if (decompressed != DecompressionStatus.Ok)
@@ -341,24 +360,69 @@ internal sealed class RedisDistributedTier : IDistributedCacheTier, IAsyncDispos
     /// Unlinks the entries of <paramref name="keys"/> and records a tombstone for each at <paramref name="unixMilliseconds"/>,
     /// in one atomic script: how many entries existed.
     /// </summary>
-    public ValueTask<L2Result<long>> RemoveKeysAsync(IReadOnlyList<string> keys, long unixMilliseconds, CancellationToken cancellationToken)
+    public async ValueTask<L2Result<long>> RemoveKeysAsync(IReadOnlyList<string> keys, long unixMilliseconds, CancellationToken cancellationToken)
     {
-        var entries = new string[keys.Count];
-        for (var i = 0; i < entries.Length; i++)
+        if (keys.Count == 1)
         {
-            entries[i] = RedisKey(keys[i]);
+            var bucket = BucketOf(keys[0]);
+            return await _redis.RemoveWithTombstonesAsync(
+                _removals[bucket] with { Entries = [_entryPrefixes[bucket] + keys[0]], Members = keys }, unixMilliseconds, _removalWindow, _removalCapacity, cancellationToken).ConfigureAwait(false);
         }
 
-        return _redis.RemoveWithTombstonesAsync(_removal with { Entries = entries, Members = keys }, unixMilliseconds, _removalWindow, _removalCapacity, cancellationToken);
+        // one script per bucket: its keys and its tombstones share a hash slot
+        var removed = 0L;
+        foreach (var group in keys.GroupBy(BucketOf))
+        {
+            var members = group.ToArray();
+            var entries = Array.ConvertAll(members, k => _entryPrefixes[group.Key] + k);
+            var one = await _redis.RemoveWithTombstonesAsync(
+                _removals[group.Key] with { Entries = entries, Members = members }, unixMilliseconds, _removalWindow, _removalCapacity, cancellationToken).ConfigureAwait(false);
+            if (!one.Ok)
+            {
+                return L2Result<long>.Unavailable;
+            }
+
+            removed += one.Value;
+        }
+
+        return new L2Result<long>(removed);
     }
 
     /// <summary>
     /// Records a pattern invalidation at <paramref name="unixMilliseconds"/> before its SCAN starts, so that no replica
     /// writes a matching value read before it; false when Redis could not be reached.
     /// </summary>
-    public async ValueTask<bool> RecordPatternAsync(string pattern, long unixMilliseconds, CancellationToken cancellationToken) =>
-        (await _redis.RecordPatternAsync(
-            PatternTombstoneKey, _removal.Floor, _removal.Sequence, pattern, unixMilliseconds, _removalWindow, _patternCapacity, cancellationToken).ConfigureAwait(false)).Ok;
+    /// <remarks>
+    /// The pattern goes into the pattern set and advances the global sequence; then every bucket's sequence (and
+    /// floor, when patterns overflowed into it) is raised to match, all buckets in one pipelined round, before the
+    /// SCAN starts. A write checked against an older sequence is refused once its bucket is raised; a write that
+    /// lands in a bucket not raised yet is removed by the SCAN that follows.
+    /// </remarks>
+    public async ValueTask<bool> RecordPatternAsync(string pattern, long unixMilliseconds, CancellationToken cancellationToken)
+    {
+        var recorded = await _redis.RecordPatternAsync(_patternKeys, pattern, unixMilliseconds, _removalWindow, _patternCapacity, cancellationToken).ConfigureAwait(false);
+        if (!recorded.Ok)
+        {
+            return false;
+        }
+
+        var (sequence, floor) = recorded.Value;
+        var raises = new Task<L2Result<bool>>[Buckets];
+        for (var bucket = 0; bucket < Buckets; bucket++)
+        {
+            raises[bucket] = _redis.RaiseBucketAsync(_removals[bucket].Sequence, _removals[bucket].Floor, sequence, floor, _removalWindow, cancellationToken).AsTask();
+        }
+
+        foreach (var raised in await Task.WhenAll(raises).ConfigureAwait(false))
+        {
+            if (!raised.Ok)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
 
     // The conditional write: refused when the value's read started longer ago than the tombstone window (its removal
     // may be forgotten already), when a pattern this replica knows was recorded at or after the read started and
@@ -373,7 +437,8 @@ internal sealed class RedisDistributedTier : IDistributedCacheTier, IAsyncDispos
             return;
         }
 
-        var redisKey = RedisKey(key);
+        var bucket = BucketOf(key);
+        var redisKey = _entryPrefixes[bucket] + key;
         for (var attempt = 0; attempt < WriteAttempts; attempt++)
         {
             var patterns = _patterns;
@@ -383,7 +448,7 @@ internal sealed class RedisDistributedTier : IDistributedCacheTier, IAsyncDispos
                 return;
             }
 
-            var written = await _redis.SetUnlessRemovedAsync(redisKey, key, _removal, envelope, ttl, readStartedMs, patterns.Sequence, overwrite, _removalWindow, _removalCapacity, cancellationToken).ConfigureAwait(false);
+            var written = await _redis.SetUnlessRemovedAsync(redisKey, key, _removals[bucket], envelope, ttl, readStartedMs, patterns.Sequence, overwrite, _removalWindow, _removalCapacity, cancellationToken).ConfigureAwait(false);
             if (!written.Ok)
             {
                 return; // Redis unavailable: the write is skipped, as any other
@@ -412,7 +477,7 @@ internal sealed class RedisDistributedTier : IDistributedCacheTier, IAsyncDispos
 
     private async ValueTask<bool> RefreshPatternsAsync(CancellationToken cancellationToken)
     {
-        var read = await _redis.ReadPatternsAsync(PatternTombstoneKey, _removal.Sequence, cancellationToken).ConfigureAwait(false);
+        var read = await _redis.ReadPatternsAsync(_patternKeys, cancellationToken).ConfigureAwait(false);
         if (!read.Ok)
         {
             return false;
@@ -439,7 +504,7 @@ internal sealed class RedisDistributedTier : IDistributedCacheTier, IAsyncDispos
     }
 
     /// <summary>The pattern invalidations recorded in Redis as of one sequence number.</summary>
-    private sealed record PatternSnapshot(string Sequence, (GlobPattern Glob, long UnixMilliseconds)[] Patterns)
+    private sealed record PatternSnapshot(long Sequence, (GlobPattern Glob, long UnixMilliseconds)[] Patterns)
     {
         public bool Invalidates(string key, long readStartedMs)
         {

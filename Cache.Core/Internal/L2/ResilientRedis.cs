@@ -1,27 +1,36 @@
 using System.Diagnostics.Metrics;
 using System.Globalization;
+using System.Net;
 using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
-using OptimizedCache.Cache.Core.Redis;
 using Polly;
 using Polly.CircuitBreaker;
+using StackExchange.Redis;
 
 namespace OptimizedCache.Cache.Core.Internal;
 
 /// <summary>
-/// The cache's one Redis connection behind a Polly.Core circuit breaker, with a per-call timeout. Every
-/// operation returns an <see cref="L2Result{T}"/>: the value, or "unavailable" when Redis is not connected yet, the
-/// circuit is open, or the call timed out or failed (counted in <c>optimizedcache.l2.errors</c> by operation and
-/// logged at debug level without the key). Only the caller's own cancellation throws.
+/// The cache's Redis connection (a StackExchange.Redis multiplexer) behind a Polly.Core circuit breaker, with a
+/// deadline on every call. Every operation returns an <see cref="L2Result{T}"/>: the value, or "unavailable" when
+/// Redis is not connected yet, the circuit is open, or the call missed its deadline or failed (counted in
+/// <c>optimizedcache.l2.errors</c> by operation and logged at debug level without the key). Only the caller's own
+/// cancellation throws.
 /// </summary>
 /// <remarks>
-/// <para>The client connects in the background with <c>abortConnect=false</c> semantics, so building the cache never
-/// fails or waits because Redis is down; until the first connection completes every call is unavailable.</para>
+/// <para>The multiplexer is obtained in the background (connected from a connection string with
+/// <c>abortConnect=false</c>, or taken from the container), so building the cache never fails or waits because Redis
+/// is down; until it exists every call is unavailable.</para>
+/// <para>The deadline (<see cref="DistributedCacheResilienceOptions.Timeout"/>) is the cache's own, not the
+/// multiplexer's: StackExchange.Redis checks its async timeout on a heartbeat of about a second, so a frozen Redis
+/// would hold callers that long. GETs are coalesced (<see cref="GetCoalescer"/>), whose one timer enforces the deadline
+/// for a whole batch; other calls wait with <see cref="Task.WaitAsync(TimeSpan, TimeProvider, CancellationToken)"/>.
+/// A call past its deadline is abandoned (the multiplexer completes it later) and counted as a timeout.</para>
 /// <para>While the circuit is open calls are refused without touching Polly or the network. After
-/// <see cref="DistributedCacheResilienceOptions.BreakDuration"/> one probe is let through (half-open); a reconnect of
-/// the client closes the circuit at once (<see cref="ConnectionRestored"/>), so L2 is back as soon as Redis is.</para>
-/// <para>Timing (timeouts, breaker windows, reconnect backoff) runs on the system clock: it measures the network,
-/// not the cache's logical time, and a manual test clock must not stall reconnects.</para>
+/// <see cref="DistributedCacheResilienceOptions.BreakDuration"/> one probe is let through (half-open); a reconnect
+/// closes the circuit at once (<see cref="ConnectionRestored"/>), so L2 is back as soon as Redis is.</para>
+/// <para>On a Redis Cluster, multi-key commands are split by hash slot and SCAN runs on every primary.</para>
+/// <para>Timing (deadlines, breaker windows) runs on the system clock: it measures the network, not the cache's
+/// logical time, and a manual test clock must not stall it.</para>
 /// </remarks>
 internal sealed class ResilientRedis : IAsyncDisposable
 {
@@ -56,99 +65,11 @@ internal sealed class ResilientRedis : IAsyncDisposable
         public const long PatternsChanged = -3;
     }
 
-    // Shared by the removal scripts: forget tombstones older than the window; past the cap, fold the oldest into the
-    // floor (the latest time among those dropped; writes read before it are refused) so the set stays bounded.
-    private const string TrimTombstones = """
-        local function trim(zset, floorKey, now, window, cap)
-          redis.call('ZREMRANGEBYSCORE', zset, '-inf', '(' .. string.format('%.0f', now - window))
-          local excess = redis.call('ZCARD', zset) - cap
-          if excess > 0 then
-            local last = redis.call('ZRANGE', zset, excess - 1, excess - 1, 'WITHSCORES')
-            local floor = tonumber(redis.call('GET', floorKey) or '0') or 0
-            if tonumber(last[2]) > floor then
-              redis.call('SET', floorKey, last[2], 'PX', window)
-            end
-            redis.call('ZREMRANGEBYRANK', zset, 0, excess - 1)
-          end
-          redis.call('PEXPIRE', zset, window)
-        end
-        """;
-
-    // KEYS: the entries, then the key tombstone set and the floor. ARGV: now (Unix ms), window (ms), cap, then the
-    // cache keys (tombstone members) in the entries' order. The tombstones and the UNLINK are one atomic step: no
-    // conditional write can land between them.
-    private static readonly RedisScript RemoveWithTombstones = new(TrimTombstones + "\n" + """
-        local n = #KEYS - 2
-        local zset, floorKey, now = KEYS[n + 1], KEYS[n + 2], tonumber(ARGV[1])
-        for i = 1, n do
-          local current = redis.call('ZSCORE', zset, ARGV[i + 3])
-          if not current or tonumber(current) < now then
-            redis.call('ZADD', zset, ARGV[1], ARGV[i + 3])
-          end
-        end
-        local unlinked = redis.call('UNLINK', unpack(KEYS, 1, n))
-        trim(zset, floorKey, now, tonumber(ARGV[2]), tonumber(ARGV[3]))
-        return unlinked
-        """);
-
-    // KEYS: pattern tombstone set, floor, pattern sequence. ARGV: pattern, now (Unix ms), window (ms), cap.
-    // Returns the new sequence number: every replica's next conditional write sees that its snapshot is out of date.
-    private static readonly RedisScript RecordPattern = new(TrimTombstones + "\n" + """
-        local now = tonumber(ARGV[2])
-        local current = redis.call('ZSCORE', KEYS[1], ARGV[1])
-        if not current or tonumber(current) < now then
-          redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])
-        end
-        trim(KEYS[1], KEYS[2], now, tonumber(ARGV[3]), tonumber(ARGV[4]))
-        return redis.call('INCR', KEYS[3])
-        """);
-
-    // KEYS: pattern tombstone set, pattern sequence. Returns { sequence, { pattern, time, pattern, time, ... } }.
-    private static readonly RedisScript ReadPatterns = new("""
-        return { redis.call('GET', KEYS[2]) or '0', redis.call('ZRANGE', KEYS[1], 0, -1, 'WITHSCORES') }
-        """);
-
-    // KEYS: entry, key tombstone set, floor, pattern sequence. ARGV: value, ttl (ms), read start (Unix ms), cache key,
-    // the pattern sequence the caller checked the key against, overwrite (1 or 0), tombstone window (ms), cap. Writes
-    // only if nothing removed the key since the read started; see WriteOutcome for the replies. An overwrite (an
-    // explicit SetAsync) also records a key tombstone at its own start, after the checks: a value read from the origin
-    // before it and written back later is refused like one read before a removal. Against a key tombstone an overwrite
-    // is refused only when strictly older, so two overwrites in the same millisecond both land (the later one wins).
-    private static readonly RedisScript SetUnlessRemoved = new(TrimTombstones + "\n" + """
-        local created = tonumber(ARGV[3])
-        local overwrite = ARGV[6] == '1'
-        local floor = tonumber(redis.call('GET', KEYS[3]) or '0') or 0
-        if created <= floor then return -2 end
-        local removed = redis.call('ZSCORE', KEYS[2], ARGV[4])
-        if removed and (created < tonumber(removed) or (created == tonumber(removed) and not overwrite)) then return -1 end
-        if (redis.call('GET', KEYS[4]) or '0') ~= ARGV[5] then return -3 end
-        redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
-        if overwrite then
-          if not removed or tonumber(removed) < created then
-            redis.call('ZADD', KEYS[2], ARGV[3], ARGV[4])
-          end
-          trim(KEYS[2], KEYS[3], created, tonumber(ARGV[7]), tonumber(ARGV[8]))
-        end
-        return 1
-        """);
-
-    // Moves a tag's invalidation time forward only (a late writer never rewinds it) and refreshes its expiry.
-    private static readonly RedisScript AdvanceTagTime = new("""
-        local current = tonumber(redis.call('GET', KEYS[1]) or '0') or 0
-        local proposed = tonumber(ARGV[1])
-        if proposed > current then
-          redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
-          return proposed
-        end
-        redis.call('PEXPIRE', KEYS[1], ARGV[2])
-        return current
-        """);
-
     // The most failures one trip hands to the breaker. Polly has seen no outcome since the circuit last closed, so it
     // opens at its minimum throughput; this only bounds the loop.
     private const int MaximumStallFailures = 100_000;
 
-    private static readonly RedisTimeoutException StallException = new("Redis answered no command for the stall threshold of the sampling window.");
+    private static readonly TimeoutException StallException = new("Redis answered no command for the stall threshold of the sampling window.");
 
     private readonly ResiliencePipeline _pipeline;
     private readonly CircuitBreakerStateProvider _circuit = new();
@@ -159,29 +80,39 @@ internal sealed class ResilientRedis : IAsyncDisposable
     private readonly TimeSpan _timeout;
     private readonly StallTracker _stalls;
     private readonly ClosedCircuitHealth _health;
+    private readonly bool _ownsConnection;
+    private readonly string _endpoint;
     // Times a call's wait for the stall rule, which only asks whether it reached half the timeout: the coarse tick
     // clock (about 10 ns a read against 30 ns) when its resolution (a few ms, 16 ms on Windows) is small beside that.
     private readonly CoarseClock? _callClock;
     private readonly CancellationTokenSource _disposing = new();
-    private readonly Task<RedisClient?> _connecting;
-    private volatile RedisClient? _client;
+    private readonly Task<IConnectionMultiplexer?> _connecting;
+    private volatile IConnectionMultiplexer? _multiplexer;
+    private volatile IDatabase? _database;
+    private volatile GetCoalescer? _gets;
+    private volatile bool _cluster;
     private long _openUntil; // system-clock timestamp until which calls are refused without asking Polly; 0 = not open
     private volatile bool _closed = true; // mirrors the breaker (set in its callbacks): only a closed circuit skips the gate
     private int _disposed;
 
-    /// <summary>Starts connecting in the background and builds the pipeline.</summary>
-    /// <param name="connection">The parsed connection options (copied; <c>abortConnect</c> is forced off, the reconnect delay capped).</param>
-    /// <param name="options">Timeout and circuit-breaker settings (validated by the cache's options validator).</param>
+    /// <summary>Starts obtaining the multiplexer in the background and builds the pipeline.</summary>
+    /// <param name="connect">Obtains the multiplexer (connects, or resolves it from the container); may take long or fail, and is retried.</param>
+    /// <param name="ownsConnection">Whether disposing this closes the multiplexer (false when the container owns it).</param>
+    /// <param name="endpoint">The endpoint to name in health reports and logs (host:port; never the password).</param>
+    /// <param name="options">Deadline and circuit-breaker settings (validated by the cache's options validator).</param>
     /// <param name="meter">The cache's meter: the circuit-state gauge and the error counter are created on it.</param>
-    /// <param name="loggerFactory">Loggers for this wrapper and the Redis client.</param>
-    public ResilientRedis(RedisConnectionOptions connection, DistributedCacheResilienceOptions options, Meter meter, ILoggerFactory loggerFactory)
+    /// <param name="loggerFactory">Loggers for this wrapper.</param>
+    public ResilientRedis(
+        Func<CancellationToken, Task<IConnectionMultiplexer>> connect, bool ownsConnection, string endpoint,
+        DistributedCacheResilienceOptions options, Meter meter, ILoggerFactory loggerFactory)
     {
-        ArgumentNullException.ThrowIfNull(connection);
+        ArgumentNullException.ThrowIfNull(connect);
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(meter);
         ArgumentNullException.ThrowIfNull(loggerFactory);
         _logger = loggerFactory.CreateLogger<ResilientRedis>();
         _timeout = options.Timeout;
+        _ownsConnection = ownsConnection;
         _stalls = new StallTracker(options.Timeout, options.SamplingDuration, options.FailureRatio, _clock);
         _health = new ClosedCircuitHealth(options.SamplingDuration, options.FailureRatio, options.MinimumThroughput);
         _callClock = options.Timeout >= TimeSpan.FromMilliseconds(100) ? CoarseClock.For(_clock) : null;
@@ -227,57 +158,42 @@ internal sealed class ResilientRedis : IAsyncDisposable
 
         _errors = meter.CreateCounter<long>(OptimizedCacheMetrics.L2Errors, "{error}", "Failed L2 calls, by operation.");
         meter.CreateObservableGauge(OptimizedCacheMetrics.L2CircuitState, () => (int)CircuitState, "{state}", "The L2 circuit breaker: 0 closed, 1 half-open, 2 open.");
-
-        var own = connection.Clone();
-        own.AbortOnConnectFail = false;
-
-        // The per-call timeout is the client's own command deadline (one timer per connection scans the FIFO), not a
-        // timer per call in the pipeline: a command past it fails with RedisTimeoutException, which the breaker counts.
-        if (own.AsyncTimeout > options.Timeout)
-        {
-            own.AsyncTimeout = options.Timeout;
-        }
-
-        if (own.ReconnectMaxDelay > options.MaximumReconnectDelay)
-        {
-            own.ReconnectMaxDelay = options.MaximumReconnectDelay;
-            if (own.ReconnectMinDelay > own.ReconnectMaxDelay)
-            {
-                own.ReconnectMinDelay = own.ReconnectMaxDelay;
-            }
-        }
-
-        Endpoint = RedisConnectionOptions.FormatEndpoint(own.Endpoints[0]);
-        _connecting = ConnectAsync(own, loggerFactory);
+        _endpoint = endpoint;
+        _connecting = ConnectAsync(connect);
     }
 
-    /// <summary>Raised when the connection is lost. Handlers must not block.</summary>
-    public event EventHandler<RedisConnectionEventArgs>? ConnectionFailed;
+    /// <summary>Raised when a connection to a Redis server is lost. Handlers must not block.</summary>
+    public event EventHandler? ConnectionFailed;
 
     /// <summary>
-    /// Raised when the connection comes back after a loss, or connects for the first time after Redis was down at
-    /// start-up (pub/sub messages may have been missed meanwhile). The circuit is closed before it is raised.
-    /// Handlers must not block.
+    /// Raised when a connection comes back after a loss, and when the cluster or primary changes (pub/sub messages
+    /// may have been missed meanwhile).
+    /// The circuit is closed before it is raised. Handlers must not block.
     /// </summary>
-    public event EventHandler<RedisConnectionEventArgs>? ConnectionRestored;
+    public event EventHandler? ConnectionRestored;
 
     /// <summary>Raised when the circuit changes state. Handlers must not block.</summary>
     public event EventHandler<L2CircuitState>? CircuitStateChanged;
 
-    /// <summary>The first configured endpoint (host:port), for health reports; never the password.</summary>
-    public string Endpoint { get; }
+    /// <summary>The endpoint named in health reports (host:port; the first one of the multiplexer once it exists); never the password.</summary>
+    public string Endpoint => _multiplexer?.GetEndPoints() is [var first, ..] ? RedisConnection.Format(first) : _endpoint;
 
-    /// <summary>The client once the first connection attempt has returned (connected or reconnecting); null before.</summary>
-    public RedisClient? Client => _client;
+    /// <summary>The multiplexer once obtained; null before.</summary>
+    public IConnectionMultiplexer? Multiplexer => _multiplexer;
 
-    /// <summary>Completes with the client when the first connection attempt returns (null if disposed first).</summary>
-    public Task<RedisClient?> Connection => _connecting;
+    /// <summary>Completes with the multiplexer once obtained (null if disposed first).</summary>
+    public Task<IConnectionMultiplexer?> Connection => _connecting;
 
-    /// <summary>Pub/sub on the client's own subscriber connection; null until the client exists.</summary>
-    public RedisSubscriber? Subscriber => _client?.Subscriber;
+    /// <summary>Whether Redis runs as a cluster (multi-key commands are split by slot).</summary>
+    public bool IsCluster => _cluster;
 
-    /// <summary>The connection state; <see cref="RedisConnectionState.Connecting"/> before the first attempt returns.</summary>
-    public RedisConnectionState ConnectionState => _client?.State ?? RedisConnectionState.Connecting;
+    /// <summary>The connection state for health reports: connecting, connected or disconnected.</summary>
+    public string ConnectionState => _multiplexer switch
+    {
+        null => "Connecting",
+        { IsConnected: true } => "Connected",
+        _ => "Disconnected",
+    };
 
     /// <summary>The circuit breaker's state (an isolated circuit counts as open).</summary>
     public L2CircuitState CircuitState => _circuit.CircuitState switch
@@ -288,32 +204,30 @@ internal sealed class ResilientRedis : IAsyncDisposable
     };
 
     /// <summary>Whether a call made now would be attempted (connected and the circuit not open).</summary>
-    public bool IsAvailable => _client is { State: RedisConnectionState.Connected } && !IsOpenNow();
+    public bool IsAvailable => _multiplexer is { IsConnected: true } && !IsOpenNow();
+
+    /// <summary>The deadline of every call.</summary>
+    public TimeSpan Timeout => _timeout;
 
     /// <summary>GET.</summary>
-    public ValueTask<L2Result<byte[]?>> GetAsync(string key, CancellationToken cancellationToken) =>
-        ExecuteAsync(Operations.Get, key, static (c, k, t) => c.GetAsync(k, t), cancellationToken);
+    public ValueTask<L2Result<RedisValue>> GetAsync(string key, CancellationToken cancellationToken) =>
+        ExecuteAsync(Operations.Get, key, static (db, k) => db.StringGetAsync(k), cancellationToken);
 
     /// <summary>
     /// Starts a GET for a caller on the hot path that awaits the reply in its own state machine, so that an L2 read
-    /// suspends once rather than once per layer. With the circuit closed the command is sent at once and
-    /// <paramref name="reply"/> is the client's pooled pending reply (faulted when sending failed): the caller must
-    /// await it, catching its exception, and hand the result to <see cref="EndGet"/>, which reports the outcome to the
-    /// breaker and counts a failure exactly as <see cref="GetAsync"/> does. When the call has to pass the breaker's gate
-    /// (half-open, or open past its break) the answer is <see cref="GetStart.Gated"/> and nothing is sent: use
-    /// <see cref="GetAsync"/>.
+    /// suspends once rather than once per layer. With the circuit closed the GET joins the coalescer's next batch and
+    /// <paramref name="reply"/> completes with the value (faulted on a failure or past the deadline): the caller
+    /// must await it, catching its exception, and hand the result to <see cref="EndGet"/>, which reports the outcome
+    /// to the breaker and counts a failure exactly as <see cref="GetAsync"/> does. When the call has to pass the
+    /// breaker's gate (half-open, or open past its break) the answer is <see cref="GetStart.Gated"/> and nothing is
+    /// sent: use <see cref="GetAsync"/>.
     /// </summary>
-    /// <param name="keyPrefix">UTF-8 bytes of the key's first part (sent with <paramref name="key"/> as one key, not concatenated here).</param>
-    /// <param name="key">The rest of the key.</param>
-    /// <param name="cancellationToken">The caller's cancellation (registered on the command).</param>
-    /// <param name="reply">The pending reply when <see cref="GetStart.Sent"/>; otherwise default.</param>
-    /// <param name="sentAt">When it was sent (this wrapper's clock), to hand back to <see cref="EndGet"/>.</param>
-    public GetStart StartGet(ReadOnlyMemory<byte> keyPrefix, string key, CancellationToken cancellationToken, out ValueTask<RedisReply> reply, out long sentAt)
+    public GetStart StartGet(string key, out ValueTask<RedisValue> reply, out long sentAt)
     {
         reply = default;
         sentAt = 0;
-        var client = _client;
-        if (client is null || IsOpenNow())
+        var gets = _gets;
+        if (gets is null || IsOpenNow())
         {
             return GetStart.Unavailable;
         }
@@ -324,42 +238,17 @@ internal sealed class ResilientRedis : IAsyncDisposable
         }
 
         sentAt = CallTimestamp();
-        try
-        {
-            reply = client.SendGetAsync(keyPrefix, key, cancellationToken, pooledBulk: true);
-        }
-        catch (Exception ex)
-        {
-            reply = ValueTask.FromException<RedisReply>(ex); // not connected, or too many commands wait
-        }
-
+        reply = gets.GetAsync(key);
         return GetStart.Sent;
     }
 
     /// <summary>
     /// Ends a GET started by <see cref="StartGet"/>: the reply, or the exception its await threw. The outcome goes to
     /// the breaker (which opens on outages) and a failure is counted and logged; only the caller's own cancellation throws.
-    /// The reply is a bulk string (nil when absent) whose value may be in a pooled array (<see cref="RedisReply.TryTakeLease"/>).
     /// </summary>
-    public L2Result<RedisReply> EndGet(RedisReply reply, Exception? failure, long sentAt, CancellationToken cancellationToken)
+    public L2Result<RedisValue> EndGet(RedisValue reply, Exception? failure, long sentAt, CancellationToken cancellationToken)
     {
-        Outcome<RedisReply> outcome;
-        if (failure is not null)
-        {
-            outcome = Outcome.FromException<RedisReply>(failure);
-        }
-        else
-        {
-            try
-            {
-                outcome = Outcome.FromResult(reply.ThrowIfError("GET"));
-            }
-            catch (Exception ex)
-            {
-                outcome = Outcome.FromException<RedisReply>(ex); // an error reply (WRONGTYPE, NOPERM): not an outage
-            }
-        }
-
+        var outcome = failure is null ? Outcome.FromResult(reply) : Outcome.FromException<RedisValue>(failure);
         Report(outcome, sentAt, cancellationToken);
         return Finish(Operations.Get, outcome, cancellationToken);
     }
@@ -377,52 +266,97 @@ internal sealed class ResilientRedis : IAsyncDisposable
         Gated,
     }
 
-    /// <summary>MGET: one value per key, null where absent.</summary>
+    /// <summary>MGET: one value per key, null where absent (split by slot on a cluster).</summary>
     public ValueTask<L2Result<byte[]?[]>> MGetAsync(IReadOnlyList<string> keys, CancellationToken cancellationToken) =>
-        ExecuteAsync(Operations.MultiGet, keys, static (c, k, t) => c.MGetAsync(k, t), cancellationToken);
+        ExecuteAsync(Operations.MultiGet, (keys, this), static async (db, s) =>
+        {
+            var values = new byte[]?[s.keys.Count];
+            foreach (var group in s.Item2.BySlot(s.keys))
+            {
+                var replies = await db.StringGetAsync(group.Keys).ConfigureAwait(false);
+                for (var i = 0; i < replies.Length; i++)
+                {
+                    values[group.Positions[i]] = (byte[]?)replies[i];
+                }
+            }
+
+            return values;
+        }, cancellationToken);
 
     /// <summary>SET with a PX expiry.</summary>
     public ValueTask<L2Result<bool>> SetAsync(string key, ReadOnlyMemory<byte> value, TimeSpan expiry, CancellationToken cancellationToken) =>
-        ExecuteAsync(Operations.Set, (key, value, expiry), static (c, s, t) => c.SetAsync(s.key, s.value, s.expiry, cancellationToken: t), cancellationToken);
+        ExecuteAsync(Operations.Set, (key, value, expiry), static (db, s) => db.StringSetAsync(s.key, s.value, s.expiry), cancellationToken);
 
-    /// <summary>UNLINK: how many of the keys existed.</summary>
+    /// <summary>UNLINK: how many of the keys existed (split by slot on a cluster).</summary>
     public ValueTask<L2Result<long>> UnlinkAsync(IReadOnlyList<string> keys, CancellationToken cancellationToken) =>
-        ExecuteAsync(Operations.Unlink, keys, static (c, k, t) => c.UnlinkAsync(k, t), cancellationToken);
+        ExecuteAsync(Operations.Unlink, (keys, this), static async (db, s) =>
+        {
+            var unlinked = 0L;
+            foreach (var group in s.Item2.BySlot(s.keys))
+            {
+                unlinked += (long)await db.ExecuteAsync("UNLINK", [.. group.Keys.Select(static k => (object)k)]).ConfigureAwait(false);
+            }
+
+            return unlinked;
+        }, cancellationToken);
+
+    /// <summary>The primaries to SCAN (every primary of a cluster; the one server otherwise). Empty before the multiplexer exists.</summary>
+    public EndPoint[] Primaries()
+    {
+        if (_multiplexer is not { } multiplexer)
+        {
+            return [];
+        }
+
+        var primaries = new List<EndPoint>();
+        foreach (var server in multiplexer.GetServers())
+        {
+            if (!server.IsReplica)
+            {
+                primaries.Add(server.EndPoint);
+            }
+        }
+
+        return [.. primaries];
+    }
 
     /// <summary>
-    /// One SCAN page: the next cursor (<c>"0"</c> when the scan is complete) and the keys of this page. Start with
-    /// cursor <c>"0"</c>; each page is its own resilient call, so an outage stops a scan between pages.
+    /// One SCAN page on <paramref name="primary"/>: the next cursor (0 when the scan of that server is complete) and
+    /// the keys of this page. Start with cursor 0; each page is its own resilient call, so an outage stops a scan
+    /// between pages.
     /// </summary>
-    public ValueTask<L2Result<ScanPage>> ScanPageAsync(string cursor, string match, int count, CancellationToken cancellationToken)
+    public ValueTask<L2Result<ScanPage>> ScanPageAsync(EndPoint primary, long cursor, string match, int count, CancellationToken cancellationToken)
     {
-        ArgumentException.ThrowIfNullOrEmpty(cursor);
+        ArgumentNullException.ThrowIfNull(primary);
         ArgumentException.ThrowIfNullOrEmpty(match);
         ArgumentOutOfRangeException.ThrowIfLessThan(count, 1);
-        return ExecuteAsync(Operations.Scan, (cursor, match, count), static async (c, s, t) =>
+        return ExecuteAsync(Operations.Scan, (primary, cursor, match, count, this), static async (_, s) =>
         {
-            var reply = await c.ExecuteAsync("SCAN", [s.cursor, "MATCH", s.match, "COUNT", s.count], t).ConfigureAwait(false);
-            var page = reply.Elements;
-            if (page.Count != 2)
+            var server = s.Item5._multiplexer!.GetServer(s.primary);
+            var reply = await server.ExecuteAsync("SCAN", s.cursor, "MATCH", s.match, "COUNT", s.count).ConfigureAwait(false);
+            var page = (RedisResult[])reply!;
+            if (page.Length != 2)
             {
-                throw new RedisProtocolException($"SCAN returned {page.Count} elements instead of 2.");
+                throw new RedisException($"SCAN returned {page.Length} elements instead of 2.");
             }
 
-            var keys = page[1].Elements;
-            var names = new string[keys.Count];
+            var keys = (RedisResult[])page[1]!;
+            var names = new string[keys.Length];
             for (var i = 0; i < names.Length; i++)
             {
-                names[i] = keys[i].AsString() ?? string.Empty;
+                names[i] = (string?)keys[i] ?? string.Empty;
             }
 
-            return new ScanPage(page[0].AsString() ?? "0", names);
+            return new ScanPage(long.Parse((string)page[0]!, NumberStyles.None, CultureInfo.InvariantCulture), names);
         }, cancellationToken);
     }
 
     /// <summary>PUBLISH: how many subscribers received the message.</summary>
     public ValueTask<L2Result<long>> PublishAsync(string channel, ReadOnlyMemory<byte> message, CancellationToken cancellationToken) =>
-        ExecuteAsync(Operations.Publish, (channel, message), static (c, s, t) => c.PublishAsync(s.channel, s.message, t), cancellationToken);
+        ExecuteAsync(Operations.Publish, (channel, message, this), static (_, s) =>
+            s.Item3._multiplexer!.GetSubscriber().PublishAsync(RedisChannel.Literal(s.channel), s.message), cancellationToken);
 
-    /// <summary>Reads tag invalidation times (Unix ms) with one MGET; null where a tag was never invalidated (or holds garbage).</summary>
+    /// <summary>Reads tag invalidation times (Unix ms) with MGET; null where a tag was never invalidated (or holds garbage).</summary>
     public async ValueTask<L2Result<long?[]>> GetTagTimesAsync(IReadOnlyList<string> tagKeys, CancellationToken cancellationToken)
     {
         var read = await MGetAsync(tagKeys, cancellationToken).ConfigureAwait(false);
@@ -449,26 +383,25 @@ internal sealed class ResilientRedis : IAsyncDisposable
     /// a later one).
     /// </summary>
     public ValueTask<L2Result<long>> SetTagTimeAsync(string tagKey, long unixMilliseconds, TimeSpan retention, CancellationToken cancellationToken) =>
-        ExecuteAsync(Operations.TagSet, (tagKey, unixMilliseconds, retention), static async (c, s, t) =>
-        {
-            var reply = await c.EvalAsync(AdvanceTagTime, [s.tagKey], [s.unixMilliseconds, (long)Math.Max(1, s.retention.TotalMilliseconds)], t).ConfigureAwait(false);
-            return reply.AsInt64();
-        }, cancellationToken);
+        ExecuteAsync(Operations.TagSet, (tagKey, unixMilliseconds, retention), static async (db, s) =>
+            (long)await db.ScriptEvaluateAsync(RedisScripts.AdvanceTagTime, [s.tagKey], [s.unixMilliseconds, (long)Math.Max(1, s.retention.TotalMilliseconds)]).ConfigureAwait(false),
+            cancellationToken);
 
     /// <summary>
-    /// Removes entries and records a removal tombstone for each (atomically, in one script): how many entries existed.
+    /// Removes entries of one bucket and records a removal tombstone for each (atomically, in one script): how many
+    /// entries existed.
     /// </summary>
-    /// <param name="keys">The removal keys: the entries' Redis keys, their cache keys (tombstone members), the tombstone set and the floor.</param>
+    /// <param name="keys">The removal keys: the entries' Redis keys, their cache keys (tombstone members), the bucket's tombstone set and floor.</param>
     /// <param name="unixMilliseconds">The removal time.</param>
     /// <param name="window">How long tombstones are kept.</param>
-    /// <param name="capacity">The most tombstones kept; older ones fold into the floor.</param>
+    /// <param name="capacity">The most tombstones the bucket keeps; older ones fold into its floor.</param>
     /// <param name="cancellationToken">The caller's cancellation.</param>
     public ValueTask<L2Result<long>> RemoveWithTombstonesAsync(
         RemovalKeys keys, long unixMilliseconds, TimeSpan window, int capacity, CancellationToken cancellationToken) =>
-        ExecuteAsync(Operations.Unlink, (keys, unixMilliseconds, window, capacity), static async (c, s, t) =>
+        ExecuteAsync(Operations.Unlink, (keys, unixMilliseconds, window, capacity), static async (db, s) =>
         {
-            var redisKeys = new string[s.keys.Entries.Count + 2];
-            var args = new RedisArg[s.keys.Members.Count + 3];
+            var redisKeys = new RedisKey[s.keys.Entries.Count + 2];
+            var args = new RedisValue[s.keys.Members.Count + 3];
             args[0] = s.unixMilliseconds;
             args[1] = (long)s.window.TotalMilliseconds;
             args[2] = s.capacity;
@@ -480,86 +413,90 @@ internal sealed class ResilientRedis : IAsyncDisposable
 
             redisKeys[^2] = s.keys.TombstoneSet;
             redisKeys[^1] = s.keys.Floor;
-            return (await c.EvalAsync(RemoveWithTombstones, redisKeys, args, t).ConfigureAwait(false)).AsInt64();
+            return (long)await db.ScriptEvaluateAsync(RedisScripts.RemoveWithTombstones, redisKeys, args).ConfigureAwait(false);
         }, cancellationToken);
 
     /// <summary>
     /// Records a pattern invalidation (before its SCAN starts) and advances the pattern sequence; returns the new
-    /// sequence number.
+    /// sequence number and the pattern floor, which the caller then raises every bucket to.
     /// </summary>
-    public ValueTask<L2Result<long>> RecordPatternAsync(
-        string patternSet, string floor, string sequence, string pattern, long unixMilliseconds, TimeSpan window, int capacity, CancellationToken cancellationToken) =>
-        ExecuteAsync(Operations.PatternSet, (patternSet, floor, sequence, pattern, unixMilliseconds, window, capacity), static async (c, s, t) =>
+    public ValueTask<L2Result<(long Sequence, long Floor)>> RecordPatternAsync(
+        PatternKeys keys, string pattern, long unixMilliseconds, TimeSpan window, int capacity, CancellationToken cancellationToken) =>
+        ExecuteAsync(Operations.PatternSet, (keys, pattern, unixMilliseconds, window, capacity), static async (db, s) =>
         {
-            var reply = await c.EvalAsync(
-                RecordPattern, [s.patternSet, s.floor, s.sequence], [s.pattern, s.unixMilliseconds, (long)s.window.TotalMilliseconds, s.capacity], t).ConfigureAwait(false);
-            return reply.AsInt64();
+            var reply = (RedisResult[])(await db.ScriptEvaluateAsync(
+                RedisScripts.RecordPattern,
+                [s.keys.Set, s.keys.Floor, s.keys.Sequence],
+                [s.pattern, s.unixMilliseconds, (long)s.window.TotalMilliseconds, s.capacity]).ConfigureAwait(false))!;
+            return ((long)reply[0], long.TryParse((string?)reply[1], NumberStyles.Float, CultureInfo.InvariantCulture, out var floor) ? floor : 0L);
+        }, cancellationToken);
+
+    /// <summary>Raises a bucket's pattern sequence and floor (never lowers them), kept for <paramref name="window"/>.</summary>
+    public ValueTask<L2Result<bool>> RaiseBucketAsync(string sequenceKey, string floorKey, long sequence, long floor, TimeSpan window, CancellationToken cancellationToken) =>
+        ExecuteAsync(Operations.PatternSet, (sequenceKey, floorKey, sequence, floor, window), static async (db, s) =>
+        {
+            await db.ScriptEvaluateAsync(RedisScripts.RaiseBucket, [s.sequenceKey, s.floorKey], [s.sequence, s.floor, (long)s.window.TotalMilliseconds]).ConfigureAwait(false);
+            return true;
         }, cancellationToken);
 
     /// <summary>The recorded pattern invalidations (pattern, Unix ms) and the sequence number they are current at, read atomically.</summary>
-    public ValueTask<L2Result<(string Sequence, (string Pattern, long UnixMilliseconds)[] Patterns)>> ReadPatternsAsync(
-        string patternSet, string sequence, CancellationToken cancellationToken) =>
-        ExecuteAsync(Operations.PatternGet, (patternSet, sequence), static async (c, s, t) =>
+    public ValueTask<L2Result<(long Sequence, (string Pattern, long UnixMilliseconds)[] Patterns)>> ReadPatternsAsync(
+        PatternKeys keys, CancellationToken cancellationToken) =>
+        ExecuteAsync(Operations.PatternGet, keys, static async (db, k) =>
         {
-            var reply = await c.EvalAsync(ReadPatterns, [s.patternSet, s.sequence], [], t).ConfigureAwait(false);
-            var parts = reply.Elements;
-            if (parts.Count != 2)
+            var parts = (RedisResult[])(await db.ScriptEvaluateAsync(RedisScripts.ReadPatterns, [k.Set, k.Sequence]).ConfigureAwait(false))!;
+            if (parts.Length != 2)
             {
-                throw new RedisProtocolException($"The pattern read returned {parts.Count} elements instead of 2.");
+                throw new RedisException($"The pattern read returned {parts.Length} elements instead of 2.");
             }
 
-            var flat = parts[1].Elements;
-            var patterns = new (string, long)[flat.Count / 2];
+            var flat = (RedisResult[])parts[1]!;
+            var patterns = new (string, long)[flat.Length / 2];
             for (var i = 0; i < patterns.Length; i++)
             {
-                var ms = double.TryParse(flat[(2 * i) + 1].AsString(), NumberStyles.Float, CultureInfo.InvariantCulture, out var score) ? (long)score : long.MaxValue;
-                patterns[i] = (flat[2 * i].AsString() ?? string.Empty, ms);
+                var ms = double.TryParse((string?)flat[(2 * i) + 1], NumberStyles.Float, CultureInfo.InvariantCulture, out var score) ? (long)score : long.MaxValue;
+                patterns[i] = ((string?)flat[2 * i] ?? string.Empty, ms);
             }
 
-            return (parts[0].AsString() ?? "0", patterns);
+            return (long.TryParse((string?)parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out var sequence) ? sequence : 0L, patterns);
         }, cancellationToken);
 
     /// <summary>
     /// SET with a PX expiry unless the key was removed (or the floor passed) at or after <paramref name="readStartedUnixMilliseconds"/>,
-    /// or pattern invalidations were recorded since <paramref name="patternSequence"/>: one of <see cref="WriteOutcome"/>.
+    /// or pattern invalidations newer than <paramref name="patternSequence"/> reached the bucket: one of <see cref="WriteOutcome"/>.
     /// When <paramref name="overwrite"/> (an explicit SetAsync), the written key also gets a tombstone at
     /// <paramref name="readStartedUnixMilliseconds"/> (trimmed to <paramref name="window"/> and <paramref name="capacity"/>
     /// as removals are), so older reads of the key cannot be written over it.
     /// </summary>
     public ValueTask<L2Result<long>> SetUnlessRemovedAsync(
         string entryKey, string member, RemovalKeys removal, ReadOnlyMemory<byte> value, TimeSpan expiry, long readStartedUnixMilliseconds,
-        string patternSequence, bool overwrite, TimeSpan window, int capacity, CancellationToken cancellationToken) =>
-        ExecuteAsync(Operations.Set, (entryKey, member, removal, value, expiry, readStartedUnixMilliseconds, patternSequence, overwrite, window, capacity), static async (c, s, t) =>
-        {
-            var reply = await c.EvalAsync(
-                SetUnlessRemoved,
+        long patternSequence, bool overwrite, TimeSpan window, int capacity, CancellationToken cancellationToken) =>
+        ExecuteAsync(Operations.Set, (entryKey, member, removal, value, expiry, readStartedUnixMilliseconds, patternSequence, overwrite, window, capacity), static async (db, s) =>
+            (long)await db.ScriptEvaluateAsync(
+                RedisScripts.SetUnlessRemoved,
                 [s.entryKey, s.removal.TombstoneSet, s.removal.Floor, s.removal.Sequence],
                 [
                     s.value, (long)Math.Max(1, Math.Ceiling(s.expiry.TotalMilliseconds)), s.readStartedUnixMilliseconds, s.member, s.patternSequence,
                     s.overwrite ? 1L : 0L, (long)s.window.TotalMilliseconds, s.capacity,
-                ],
-                t).ConfigureAwait(false);
-            return reply.AsInt64();
-        }, cancellationToken);
+                ]).ConfigureAwait(false),
+            cancellationToken);
 
     /// <summary>
-    /// A PING outside the circuit breaker (for health checks), bounded by the call timeout: the round-trip time, or
+    /// A PING outside the circuit breaker (for health checks), bounded by the deadline: the round-trip time, or
     /// null with the reason when Redis did not answer.
     /// </summary>
     public async Task<(TimeSpan? Latency, string? Error)> PingAsync(CancellationToken cancellationToken)
     {
-        if (_client is not { } client)
+        if (_database is not { } database)
         {
             return (null, "not connected yet");
         }
 
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(_timeout);
         try
         {
-            return (await client.PingAsync(timeout.Token).ConfigureAwait(false), null);
+            return (await database.PingAsync().WaitAsync(_timeout, _clock, cancellationToken).ConfigureAwait(false), null);
         }
-        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        catch (TimeoutException)
         {
             return (null, $"PING timed out after {_timeout.TotalMilliseconds:0} ms");
         }
@@ -569,7 +506,7 @@ internal sealed class ResilientRedis : IAsyncDisposable
         }
     }
 
-    /// <summary>Closes the connection; later calls are unavailable.</summary>
+    /// <summary>Closes the connection when this owns it; later calls are unavailable.</summary>
     public async ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0)
@@ -578,19 +515,73 @@ internal sealed class ResilientRedis : IAsyncDisposable
         }
 
         _disposing.Cancel();
-        var client = await _connecting.ConfigureAwait(false);
-        _client = null;
-        if (client is not null)
+        var multiplexer = await _connecting.ConfigureAwait(false);
+        _gets?.Dispose();
+        _gets = null;
+        _database = null;
+        _multiplexer = null;
+        if (multiplexer is not null)
         {
-            await client.DisposeAsync().ConfigureAwait(false);
+            multiplexer.ConnectionFailed -= OnConnectionFailed;
+            multiplexer.ConnectionRestored -= OnConnectionRestored;
+            multiplexer.ConfigurationChangedBroadcast -= OnTopologyChanged;
+            if (_ownsConnection)
+            {
+                await multiplexer.CloseAsync(allowCommandsToComplete: false).ConfigureAwait(false);
+                multiplexer.Dispose();
+            }
         }
 
         _disposing.Dispose();
     }
 
     /// <summary>Failures that say Redis is unreachable or unwell (they feed the breaker); a server error reply does not.</summary>
-    internal static bool IsOutage(Exception exception) => exception is RedisConnectionException or RedisTimeoutException
-        or RedisProtocolException or IOException or SocketException or ObjectDisposedException;
+    internal static bool IsOutage(Exception exception) => exception is RedisConnectionException or TimeoutException
+        or IOException or SocketException or ObjectDisposedException || (exception is RedisServerException server && IsTransient(server.Message));
+
+    // Replies that say the server cannot serve now (a cluster mid-failover, a replica loading), not that the call was wrong.
+    private static bool IsTransient(string message) =>
+        message.StartsWith("CLUSTERDOWN", StringComparison.Ordinal) || message.StartsWith("LOADING", StringComparison.Ordinal)
+        || message.StartsWith("TRYAGAIN", StringComparison.Ordinal) || message.StartsWith("MASTERDOWN", StringComparison.Ordinal)
+        || message.StartsWith("READONLY", StringComparison.Ordinal);
+
+    /// <summary>
+    /// Groups keys by hash slot on a cluster (one group of all keys otherwise): each group's keys with their positions
+    /// in <paramref name="keys"/>.
+    /// </summary>
+    internal IEnumerable<(RedisKey[] Keys, int[] Positions)> BySlot(IReadOnlyList<string> keys)
+    {
+        if (!_cluster || _multiplexer is not { } multiplexer || keys.Count < 2)
+        {
+            var all = new RedisKey[keys.Count];
+            var positions = new int[keys.Count];
+            for (var i = 0; i < all.Length; i++)
+            {
+                all[i] = keys[i];
+                positions[i] = i;
+            }
+
+            yield return (all, positions);
+            yield break;
+        }
+
+        var groups = new Dictionary<int, List<int>>();
+        for (var i = 0; i < keys.Count; i++)
+        {
+            var slot = multiplexer.HashSlot(keys[i]);
+            if (!groups.TryGetValue(slot, out var list))
+            {
+                groups[slot] = list = [];
+            }
+
+            list.Add(i);
+        }
+
+        foreach (var list in groups.Values)
+        {
+            yield return ([.. list.Select(i => (RedisKey)keys[i])], [.. list]);
+        }
+    }
 
     // A call's start or end on the clock that times its wait (the two are only ever subtracted from each other).
     private long CallTimestamp() => _callClock?.GetTimestamp() ?? _clock.GetTimestamp();
@@ -603,27 +594,27 @@ internal sealed class ResilientRedis : IAsyncDisposable
 
     // Closed circuit (the common case): the call runs directly and its outcome is judged by Report (the closed
     // circuit's failure ratio and the stall rule), which opens the breaker when either is reached, without a pass
-    // through the pipeline or an async state machine per call. Otherwise (half-open, or open past its break) the call
-    // runs inside the pipeline, which lets one probe through and refuses the rest.
+    // through the pipeline. Otherwise (half-open, or open past its break) the call runs inside the pipeline, which
+    // lets one probe through and refuses the rest.
     private async ValueTask<L2Result<T>> ExecuteAsync<TState, T>(
-        string operation, TState state, Func<RedisClient, TState, CancellationToken, Task<T>> call, CancellationToken cancellationToken)
+        string operation, TState state, Func<IDatabase, TState, Task<T>> call, CancellationToken cancellationToken)
     {
-        var client = _client;
-        if (client is null || IsOpenNow())
+        var database = _database;
+        if (database is null || IsOpenNow())
         {
             return L2Result<T>.Unavailable;
         }
 
         if (!_closed)
         {
-            return await ExecuteGatedAsync(operation, client, state, call, cancellationToken).ConfigureAwait(false);
+            return await ExecuteGatedAsync(operation, database, state, call, cancellationToken).ConfigureAwait(false);
         }
 
         Outcome<T> outcome;
         var started = CallTimestamp();
         try
         {
-            outcome = Outcome.FromResult(await call(client, state, cancellationToken).ConfigureAwait(false));
+            outcome = Outcome.FromResult(await call(database, state).WaitAsync(_timeout, _clock, cancellationToken).ConfigureAwait(false));
         }
         catch (Exception ex)
         {
@@ -659,7 +650,7 @@ internal sealed class ResilientRedis : IAsyncDisposable
         var stalled = outcome.Exception switch
         {
             null => _stalls.RecordAnswer(CallTimestamp() - started),
-            RedisTimeoutException => _stalls.RecordTimeout(),
+            TimeoutException => _stalls.RecordTimeout(),
             _ => false,
         };
         if (stalled)
@@ -720,7 +711,7 @@ internal sealed class ResilientRedis : IAsyncDisposable
     }
 
     private async ValueTask<L2Result<T>> ExecuteGatedAsync<TState, T>(
-        string operation, RedisClient client, TState state, Func<RedisClient, TState, CancellationToken, Task<T>> call, CancellationToken cancellationToken)
+        string operation, IDatabase database, TState state, Func<IDatabase, TState, Task<T>> call, CancellationToken cancellationToken)
     {
         var context = ResilienceContextPool.Shared.Get(cancellationToken);
         Outcome<T> outcome;
@@ -731,7 +722,7 @@ internal sealed class ResilientRedis : IAsyncDisposable
                 {
                     try
                     {
-                        return Outcome.FromResult(await s.call(s.client, s.state, ctx.CancellationToken).ConfigureAwait(false));
+                        return Outcome.FromResult(await s.call(s.database, s.state).WaitAsync(s.Item4, TimeProvider.System, ctx.CancellationToken).ConfigureAwait(false));
                     }
                     catch (Exception ex)
                     {
@@ -739,7 +730,7 @@ internal sealed class ResilientRedis : IAsyncDisposable
                     }
                 },
                 context,
-                (client, state, call)).ConfigureAwait(false);
+                (database, state, call, _timeout)).ConfigureAwait(false);
         }
         finally
         {
@@ -771,38 +762,85 @@ internal sealed class ResilientRedis : IAsyncDisposable
         return L2Result<T>.Unavailable;
     }
 
-    private async Task<RedisClient?> ConnectAsync(RedisConnectionOptions options, ILoggerFactory loggerFactory)
+    // Obtains the multiplexer off the constructor's thread, retrying while it cannot be had (a container factory that
+    // throws because Redis is down, with abortConnect on): the cache stays L1-only meanwhile.
+    private async Task<IConnectionMultiplexer?> ConnectAsync(Func<CancellationToken, Task<IConnectionMultiplexer>> connect)
     {
         await Task.Yield(); // never on the constructor's thread: building the cache does not wait for Redis
-        try
+        var delay = TimeSpan.FromMilliseconds(100);
+        for (var attempt = 0; ; attempt++)
         {
-            var client = await RedisClient.ConnectAsync(options, loggerFactory, _clock, _disposing.Token).ConfigureAwait(false);
-            client.ConnectionFailed += (_, e) => Raise(ConnectionFailed, e);
-            client.ConnectionRestored += (_, e) => OnRestored(e);
-            if (Volatile.Read(ref _disposed) != 0)
+            try
             {
-                await client.DisposeAsync().ConfigureAwait(false);
+                var multiplexer = await connect(_disposing.Token).ConfigureAwait(false);
+                if (Volatile.Read(ref _disposed) != 0)
+                {
+                    if (_ownsConnection)
+                    {
+                        await multiplexer.DisposeAsync().ConfigureAwait(false);
+                    }
+
+                    return null;
+                }
+
+                multiplexer.ConnectionFailed += OnConnectionFailed;
+                multiplexer.ConnectionRestored += OnConnectionRestored;
+                multiplexer.ConfigurationChangedBroadcast += OnTopologyChanged;
+                _cluster = IsClusterNow(multiplexer);
+                _multiplexer = multiplexer;
+                _database = multiplexer.GetDatabase();
+                _gets = new GetCoalescer(_database, this, _timeout);
+                Log.L2Connecting(_logger, Endpoint, ConnectionState);
+
+                return multiplexer;
+            }
+            catch (OperationCanceledException) when (_disposing.IsCancellationRequested)
+            {
                 return null;
             }
+            catch (Exception ex)
+            {
+                if (attempt == 0)
+                {
+                    Log.L2ConnectFailed(_logger, Endpoint, ex.GetType().Name, ex.Message);
+                }
 
-            _client = client;
-            Log.L2Connecting(_logger, Endpoint, client.State.ToString());
-            return client;
-        }
-        catch (OperationCanceledException) when (_disposing.IsCancellationRequested)
-        {
-            return null;
-        }
-        catch (Exception ex)
-        {
-            // Only invalid options get here (they are validated at start-up); the cache stays L1-only.
-            Log.L2ConnectFailed(_logger, Endpoint, ex.GetType().Name, ex.Message);
-            return null;
+                try
+                {
+                    await Task.Delay(delay, _clock, _disposing.Token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    return null;
+                }
+
+                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromSeconds(5).Ticks));
+            }
         }
     }
 
-    private void OnRestored(RedisConnectionEventArgs e)
+    private static bool IsClusterNow(IConnectionMultiplexer multiplexer)
     {
+        foreach (var server in multiplexer.GetServers())
+        {
+            if (server.ServerType == ServerType.Cluster)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private void OnConnectionFailed(object? sender, ConnectionFailedEventArgs e) => Raise(ConnectionFailed, EventArgs.Empty);
+
+    private void OnConnectionRestored(object? sender, EventArgs e)
+    {
+        if (_multiplexer is { } multiplexer)
+        {
+            _cluster = IsClusterNow(multiplexer);
+        }
+
         // Redis is back: do not wait for the breaker's probe.
         if (_circuit.CircuitState != Polly.CircuitBreaker.CircuitState.Closed)
         {
@@ -816,10 +854,13 @@ internal sealed class ResilientRedis : IAsyncDisposable
             }
         }
 
-        Raise(ConnectionRestored, e);
+        Raise(ConnectionRestored, EventArgs.Empty);
     }
 
-    private void Raise<TArgs>(EventHandler<TArgs>? handler, TArgs args)
+    // A primary changed (failover, resharding): messages and writes around the switch may be lost; treated as a reconnect.
+    private void OnTopologyChanged(object? sender, EndPointEventArgs e) => OnConnectionRestored(sender, e);
+
+    private void Raise(EventHandler? handler, EventArgs args)
     {
         if (handler is null)
         {
@@ -830,7 +871,7 @@ internal sealed class ResilientRedis : IAsyncDisposable
         {
             try
             {
-                ((EventHandler<TArgs>)one)(this, args);
+                ((EventHandler)one)(this, args);
             }
             catch (Exception ex)
             {
@@ -839,14 +880,36 @@ internal sealed class ResilientRedis : IAsyncDisposable
         }
     }
 
-    private void RaiseCircuitChanged(L2CircuitState state) => Raise(CircuitStateChanged, state);
+    private void RaiseCircuitChanged(L2CircuitState state)
+    {
+        if (CircuitStateChanged is not { } handler)
+        {
+            return;
+        }
+
+        foreach (var one in handler.GetInvocationList())
+        {
+            try
+            {
+                ((EventHandler<L2CircuitState>)one)(this, state);
+            }
+            catch (Exception ex)
+            {
+                Log.L2EventHandlerFailed(_logger, ex);
+            }
+        }
+    }
 }
 
 /// <summary>
-/// The Redis keys of removal tombstones: the entries to remove and their cache keys (empty lists when only the
-/// structure keys are needed), the key tombstone set, the floor, and the pattern sequence.
+/// The Redis keys of one bucket's removal tombstones: the entries to remove and their cache keys (empty lists when
+/// only the structure keys are needed), the key tombstone set, the floor, and the bucket's pattern sequence. All in
+/// the bucket's hash slot.
 /// </summary>
 internal readonly record struct RemovalKeys(IReadOnlyList<string> Entries, IReadOnlyList<string> Members, string TombstoneSet, string Floor, string Sequence);
 
-/// <summary>One page of a SCAN: the cursor to continue from (<c>"0"</c> when done) and the keys found.</summary>
-internal readonly record struct ScanPage(string Cursor, string[] Keys);
+/// <summary>The Redis keys of the pattern tombstones (one hash slot): the set, its floor and the global pattern sequence.</summary>
+internal readonly record struct PatternKeys(string Set, string Floor, string Sequence);
+
+/// <summary>One SCAN page of one primary: the cursor to continue from (0 when done) and the keys found.</summary>
+internal readonly record struct ScanPage(long Cursor, string[] Keys);

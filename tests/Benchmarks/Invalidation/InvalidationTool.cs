@@ -47,7 +47,7 @@ public sealed class InvalidationTool : IMeasuringTool
         try
         {
             await ServerProcess.WaitForPortAsync(port, server, log, TimeSpan.FromSeconds(15));
-            var connection = $"127.0.0.1:{port},reconnectMinDelay=20,reconnectMaxDelay=200";
+            var connection = $"127.0.0.1:{port},connectTimeout=1000";
             await using var a = Build(connection);
             await using var b = Build(connection);
             await a.Subscription.WaitAsync(TimeSpan.FromSeconds(10));

@@ -3,7 +3,7 @@ using System.Globalization;
 using System.Net.Sockets;
 using System.Text;
 using System.Text.Json.Nodes;
-using OptimizedCache.Cache.Core.Redis;
+using StackExchange.Redis;
 
 namespace OptimizedCache.Benchmarks.Verification;
 
@@ -130,15 +130,19 @@ public sealed class DrillsTool : VerificationTool
             throw new ArgumentException($"option '--redis-stop' must be 'shutdown' or 'sigstop'; got '{Args.Get("redis-stop")}'", "redis-stop");
         }
 
-        var options = RedisConnectionOptions.Parse(connection);
-        var endpoint = options.Endpoints[0];
+        var endpoint = ConfigurationOptions.Parse(connection).EndPoints[0] switch
+        {
+            System.Net.DnsEndPoint dns => (Host: dns.Host, dns.Port),
+            System.Net.IPEndPoint ip => (Host: ip.Address.ToString(), ip.Port),
+            var other => throw new ArgumentException($"option '--redis' names an endpoint this drill cannot restart: {other}", "redis"),
+        };
         Dictionary<string, string> config;
         string executable;
         int redisPid;
-        await using (var client = await RedisClient.ConnectAsync(options))
+        await using (var admin = await AdminAsync(connection))
         {
-            config = await ConfigAsync(client, ["port", "bind", "requirepass", "save", "appendonly", "dir", "dbfilename", "maxmemory", "maxmemory-policy", "protected-mode"]);
-            var server = ParseInfo(await client.InfoAsync("server"));
+            config = await ConfigAsync(admin.Server, ["port", "bind", "requirepass", "save", "appendonly", "dir", "dbfilename", "maxmemory", "maxmemory-policy", "protected-mode"]);
+            var server = ParseInfo(await admin.Server.InfoRawAsync("server") ?? string.Empty);
             executable = server.GetValueOrDefault("executable") is { Length: > 0 } e && File.Exists(e)
                 ? e : Testing.ServerProcess.Locate("redis-server", "redis-server");
             redisPid = int.Parse(server.GetValueOrDefault("process_id", "0"), CultureInfo.InvariantCulture);
@@ -173,11 +177,11 @@ public sealed class DrillsTool : VerificationTool
             else
             {
                 stopped = recorder.Mark("redis: SHUTDOWN NOSAVE");
-                await using (var client = await RedisClient.ConnectAsync(RedisConnectionOptions.Parse(connection)))
+                await using (var admin = await AdminAsync(connection))
                 {
                     try
                     {
-                        await client.ExecuteAsync("SHUTDOWN", [(RedisArg)"NOSAVE"]);
+                        await admin.Server.ExecuteAsync("SHUTDOWN", "NOSAVE");
                     }
                     catch (RedisException)
                     {
@@ -320,7 +324,7 @@ public sealed class DrillsTool : VerificationTool
         await using var recorder = Recorder(apis, admins, Profile(), out var load);
         using (load)
         {
-            await using var client = await RedisClient.ConnectAsync(Args.Required("redis"));
+            await using var admin = await AdminAsync(Args.Required("redis"));
             await recorder.StartAsync();
             await Task.Delay(Args.Duration("warmup"));
             var from = recorder.Mark($"redis: CLIENT PAUSE {pauseMs} ms every {periodMs} ms");
@@ -328,11 +332,11 @@ public sealed class DrillsTool : VerificationTool
             var fault = Args.Duration("fault");
             while (until.Elapsed < fault)
             {
-                await client.ExecuteAsync("CLIENT", [(RedisArg)"PAUSE", (RedisArg)pauseMs.ToString(CultureInfo.InvariantCulture), (RedisArg)"ALL"]);
+                await admin.Server.ExecuteAsync("CLIENT", "PAUSE", pauseMs.ToString(CultureInfo.InvariantCulture), "ALL");
                 await Task.Delay(periodMs);
             }
 
-            await client.ExecuteAsync("CLIENT", [(RedisArg)"UNPAUSE"]);
+            await admin.Server.ExecuteAsync("CLIENT", "UNPAUSE");
             var to = recorder.Mark("redis: CLIENT UNPAUSE");
             await Task.Delay(Args.Duration("recovery"));
             await recorder.StopAsync();
@@ -634,20 +638,35 @@ public sealed class DrillsTool : VerificationTool
         await File.WriteAllTextAsync(Path.Combine(ResultsDirectory, file), chart);
     }
 
-    private static async Task<Dictionary<string, string>> ConfigAsync(RedisClient client, string[] names)
+    private static async Task<Dictionary<string, string>> ConfigAsync(IServer server, string[] names)
     {
         var config = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var name in names)
         {
-            var reply = await client.ExecuteAsync("CONFIG", [(RedisArg)"GET", (RedisArg)name]);
-            var items = reply.Elements;
-            if (items is { Count: >= 2 })
+            foreach (var (key, value) in await server.ConfigGetAsync(name))
             {
-                config[name] = items[1].AsString() ?? string.Empty;
+                if (key == name)
+                {
+                    config[name] = value;
+                }
             }
         }
 
         return config;
+    }
+
+    // A connection for admin commands (CONFIG GET, INFO, SHUTDOWN, CLIENT PAUSE) on the first endpoint.
+    private static async Task<AdminConnection> AdminAsync(string connection)
+    {
+        var options = ConfigurationOptions.Parse(connection);
+        options.AllowAdmin = true;
+        var multiplexer = await ConnectionMultiplexer.ConnectAsync(options);
+        return new AdminConnection(multiplexer, multiplexer.GetServer(multiplexer.GetEndPoints()[0]));
+    }
+
+    private sealed record AdminConnection(ConnectionMultiplexer Multiplexer, IServer Server) : IAsyncDisposable
+    {
+        public ValueTask DisposeAsync() => Multiplexer.DisposeAsync();
     }
 
     private static Dictionary<string, string> ParseInfo(string info) =>

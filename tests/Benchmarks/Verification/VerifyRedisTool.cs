@@ -2,13 +2,13 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using System.Text.Json.Nodes;
-using OptimizedCache.Cache.Core.Redis;
+using StackExchange.Redis;
 
 namespace OptimizedCache.Benchmarks.Verification;
 
 /// <summary>
 /// Connection checks (seed 001 §3: verify_redis_connection, test_redis_operations set/get/del/ttl, verify_redis_pool)
-/// through the project's own client: reachable, SET/GET/PTTL/DEL round trip, authentication (the password works; a wrong
+/// through StackExchange.Redis, the client the cache uses: reachable, SET/GET/PTTL/DEL round trip, authentication (the password works; a wrong
 /// one and none are refused), many concurrent callers on the one multiplexed connection, and PING latency p50/p99.
 /// </summary>
 public sealed class VerifyRedisTool : VerificationTool
@@ -30,19 +30,20 @@ public sealed class VerifyRedisTool : VerificationTool
     internal override async Task<JsonObject> ExecuteAsync()
     {
         var connection = Args.Required("connection");
-        var options = RedisConnectionOptions.Parse(connection);
+        var options = ConfigurationOptions.Parse(connection);
         options.AbortOnConnectFail = true;
         options.ConnectRetry = 1;
+        options.AllowAdmin = true;
         var pings = Args.Int("pings", 10, 1_000_000);
         var maxP99 = Args.Double("max-p99-ms", 0);
         var callers = Args.Int("callers", 1, 10_000);
-        var data = new JsonObject { ["endpoint"] = string.Join(",", options.Endpoints.Select(e => $"{e.Host}:{e.Port}")) };
+        var data = new JsonObject { ["endpoint"] = string.Join(",", options.EndPoints.Select(e => e.ToString())) };
 
-        RedisClient client;
+        ConnectionMultiplexer multiplexer;
         var clock = Stopwatch.StartNew();
         try
         {
-            client = await RedisClient.ConnectAsync(options);
+            multiplexer = await ConnectionMultiplexer.ConnectAsync(options);
         }
         catch (RedisException e)
         {
@@ -50,9 +51,10 @@ public sealed class VerifyRedisTool : VerificationTool
             return data;
         }
 
-        await using (client)
+        await using (multiplexer)
         {
-            var version = ParseInfo(await client.InfoAsync("server")).GetValueOrDefault("redis_version", "?");
+            var client = multiplexer.GetDatabase();
+            var version = ParseInfo(await multiplexer.GetServer(multiplexer.GetEndPoints()[0]).InfoRawAsync("server") ?? "").GetValueOrDefault("redis_version", "?");
             data["redisVersion"] = version;
             data["connectMs"] = Json.Num(clock.Elapsed.TotalMilliseconds);
             Record(new Check("reachable", true, $"Redis {version}, connected in {clock.Elapsed.TotalMilliseconds:0.0} ms"));
@@ -70,17 +72,17 @@ public sealed class VerifyRedisTool : VerificationTool
         return data;
     }
 
-    private async Task RoundTripAsync(RedisClient client)
+    private async Task RoundTripAsync(IDatabase client)
     {
         var key = $"verification:{Guid.NewGuid():N}";
         var value = Encoding.UTF8.GetBytes($"round trip {DateTimeOffset.UtcNow:O}");
         try
         {
-            var set = await client.SetAsync(key, value, TimeSpan.FromSeconds(60));
-            var read = await client.GetAsync(key);
-            var ttl = await client.PTtlAsync(key);
-            var deleted = await client.DelAsync([key]);
-            var after = await client.GetAsync(key);
+            var set = await client.StringSetAsync(key, value, TimeSpan.FromSeconds(60));
+            var read = (byte[]?)await client.StringGetAsync(key);
+            var ttl = await client.KeyTimeToLiveAsync(key);
+            var deleted = await client.KeyDeleteAsync([key]);
+            var after = (byte[]?)await client.StringGetAsync(key);
             Record(new Check("SET with expiry", set, set ? "OK" : "not stored"));
             Record(new Check("GET", read is not null && read.AsSpan().SequenceEqual(value), read is null ? "nil" : $"{read.Length} bytes, equal"));
             var ttlOk = ttl is { } t && t > TimeSpan.Zero && t <= TimeSpan.FromSeconds(60);
@@ -95,7 +97,7 @@ public sealed class VerifyRedisTool : VerificationTool
 
     private async Task AuthenticationAsync(string connection)
     {
-        var options = RedisConnectionOptions.Parse(connection);
+        var options = ConfigurationOptions.Parse(connection);
         if (string.IsNullOrEmpty(options.Password))
         {
             // No password given: report whether the server lets anyone in, which is a finding, not a failure here.
@@ -104,23 +106,23 @@ public sealed class VerifyRedisTool : VerificationTool
         }
 
         Record(new Check("authentication with the given password", true, "accepted"));
-        var wrong = RedisConnectionOptions.Parse(connection);
+        var wrong = ConfigurationOptions.Parse(connection);
         wrong.Password = options.Password + "-wrong";
         Record(new Check("wrong password refused", await IsRefusedAsync(wrong), "connect with a wrong password"));
-        var none = RedisConnectionOptions.Parse(connection);
+        var none = ConfigurationOptions.Parse(connection);
         none.Password = null;
         none.User = null;
         Record(new Check("no password refused", await IsRefusedAsync(none), "connect without AUTH, then GET"));
     }
 
-    private static async Task<bool> IsRefusedAsync(RedisConnectionOptions options)
+    private static async Task<bool> IsRefusedAsync(ConfigurationOptions options)
     {
         options.AbortOnConnectFail = true;
         options.ConnectRetry = 1;
         try
         {
-            await using var client = await RedisClient.ConnectAsync(options);
-            await client.GetAsync("verification:auth-probe");
+            await using var multiplexer = await ConnectionMultiplexer.ConnectAsync(options);
+            await multiplexer.GetDatabase().StringGetAsync("verification:auth-probe");
             return false;
         }
         catch (RedisException)
@@ -129,7 +131,7 @@ public sealed class VerifyRedisTool : VerificationTool
         }
     }
 
-    private async Task ConcurrencyAsync(RedisClient client, int callers)
+    private async Task ConcurrencyAsync(IDatabase client, int callers)
     {
         var key = $"verification:concurrency:{Guid.NewGuid():N}";
         var clock = Stopwatch.StartNew();
@@ -140,13 +142,13 @@ public sealed class VerifyRedisTool : VerificationTool
                 long last = 0;
                 for (var i = 0; i < 50; i++)
                 {
-                    last = await client.IncrAsync(key);
+                    last = await client.StringIncrementAsync(key);
                 }
 
                 return last;
             }));
-            var total = long.Parse(await client.GetStringAsync(key) ?? "0", CultureInfo.InvariantCulture);
-            await client.DelAsync([key]);
+            var total = long.Parse((string?)await client.StringGetAsync(key) ?? "0", CultureInfo.InvariantCulture);
+            await client.KeyDeleteAsync(key);
             Record(new Check("concurrent callers on one connection", total == callers * 50L,
                 $"{callers} callers × 50 INCR = {total} in {clock.Elapsed.TotalMilliseconds:0} ms", "the multiplexed client replaces a connection pool"));
         }
@@ -156,7 +158,7 @@ public sealed class VerifyRedisTool : VerificationTool
         }
     }
 
-    private static async Task<(double P50, double P99, double Max)> LatencyAsync(RedisClient client, int pings)
+    private static async Task<(double P50, double P99, double Max)> LatencyAsync(IDatabase client, int pings)
     {
         for (var i = 0; i < Math.Min(100, pings); i++)
         {

@@ -1,3 +1,4 @@
+using OptimizedCache.Testing;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Microsoft.Extensions.Caching.Hybrid;
@@ -108,6 +109,12 @@ public sealed class RoundTripTests
         var cold = key + ":cold";
         Assert.Equivalent(value, await reader.GetOrCreateAsync(cold, _ => new ValueTask<T>(value)), strict: true);
         Assert.Equivalent(value, await reader.GetOrCreateAsync<T>(cold, _ => throw new InvalidOperationException("L1 missed")), strict: true);
+        // the factory's L2 write is not awaited by the read: let it land before the other replica reads
+        await using (var raw = await RawRedis.ConnectAsync(replicas.Server.ConnectionString))
+        {
+            await Replicas.WaitUntilAsync(() => raw.ExistsAsync([reader.DistributedTier!.RedisKey(cold)]).Result == 1, "the factory's L2 write");
+        }
+
         Assert.Equivalent(value, await writer.GetOrCreateAsync<T>(cold, _ => throw new InvalidOperationException("L2 missed")), strict: true);
     }
 

@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Text;
 using Microsoft.Extensions.Caching.Hybrid;
 using OptimizedCache.Cache.Core.Internal;
-using OptimizedCache.Cache.Core.Redis;
 using OptimizedCache.Testing;
 using Xunit.Abstractions;
 
@@ -32,9 +31,9 @@ public sealed class OutageTests(ITestOutputHelper output)
             Assert.Equal("v1", await Read(cache, "customer:1", "v1", "customer:1"));
         }
 
-        await using (var raw = await RedisClient.ConnectAsync(replicas.Server.ConnectionString))
+        await using (var raw = await RawRedis.ConnectAsync(replicas.Server.ConnectionString))
         {
-            await Replicas.WaitUntilAsync(() => raw.ExistsAsync(["oc:product:1", "oc:customer:1"]).Result == 2, "both entries in L2");
+            await Replicas.WaitUntilAsync(() => raw.ExistsAsync([replicas[0].DistributedTier!.RedisKey("product:1"), replicas[0].DistributedTier!.RedisKey("customer:1")]).Result == 2, "both entries in L2");
         }
 
         var flushesBefore = b.CoherenceFlushes;
@@ -70,9 +69,9 @@ public sealed class OutageTests(ITestOutputHelper output)
         var cache = replicas[0];
         var l2Only = new HybridCacheEntryOptions { Flags = HybridCacheEntryFlags.DisableLocalCacheRead | HybridCacheEntryFlags.DisableLocalCacheWrite };
         Assert.Equal("v1", await Read(cache, "product:1", "v1", "product:1", l2Only));
-        await using (var raw = await RedisClient.ConnectAsync(replicas.Server.ConnectionString))
+        await using (var raw = await RawRedis.ConnectAsync(replicas.Server.ConnectionString))
         {
-            await Replicas.WaitUntilAsync(() => raw.ExistsAsync(["oc:product:1"]).Result == 1, "the entry in L2");
+            await Replicas.WaitUntilAsync(() => raw.ExistsAsync([replicas[0].DistributedTier!.RedisKey("product:1")]).Result == 1, "the entry in L2");
         }
 
         replicas.Server.Kill();
@@ -110,7 +109,7 @@ public sealed class OutageTests(ITestOutputHelper output)
         await replicas.Server.StartAsync();
         await Replicas.WaitUntilAsync(() => a.Outbox.IsEmpty, "the replay of the overflow marker");
 
-        await using var raw = await RedisClient.ConnectAsync(replicas.Server.ConnectionString);
+        await using var raw = await RawRedis.ConnectAsync(replicas.Server.ConnectionString);
         Assert.NotNull(await raw.GetAsync("oc:tag:*"));
         // entries nobody invalidated explicitly are stale too: the marker covers everything before it
         await Replicas.WaitUntilAsync(() => !b.L1.TryPeek("customer:9", out _), "the other replica dropping everything");
@@ -131,7 +130,7 @@ public sealed class OutageTests(ITestOutputHelper output)
 
         await replicas.Server.StartAsync();
         await Replicas.WaitUntilAsync(() => a.Outbox.IsEmpty, "the replay");
-        await using var raw = await RedisClient.ConnectAsync(replicas.Server.ConnectionString);
+        await using var raw = await RawRedis.ConnectAsync(replicas.Server.ConnectionString);
         var first = long.Parse(Encoding.ASCII.GetString((await raw.GetAsync("oc:tag:first"))!), System.Globalization.CultureInfo.InvariantCulture);
         var second = long.Parse(Encoding.ASCII.GetString((await raw.GetAsync("oc:tag:second"))!), System.Globalization.CultureInfo.InvariantCulture);
         Assert.True(first <= second);

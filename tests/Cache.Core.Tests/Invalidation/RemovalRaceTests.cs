@@ -1,5 +1,7 @@
+using OptimizedCache.Cache.Core.Internal;
+using StackExchange.Redis;
 using Microsoft.Extensions.Caching.Hybrid;
-using OptimizedCache.Cache.Core.Redis;
+using OptimizedCache.Testing;
 
 namespace OptimizedCache.Cache.Core.Tests.Invalidation;
 
@@ -30,20 +32,20 @@ public sealed class RemovalRaceTests
 
     private static async Task<bool> ExistsInRedisAsync(Replicas replicas, string key)
     {
-        await using var raw = await RedisClient.ConnectAsync(replicas.Server.ConnectionString);
+        await using var raw = await RawRedis.ConnectAsync(replicas.Server.ConnectionString);
         return await raw.ExistsAsync([replicas[0].DistributedTier!.RedisKey(key)]) == 1;
     }
 
     private static async Task<long> CountAsync(Replicas replicas, string command, string key)
     {
-        await using var raw = await RedisClient.ConnectAsync(replicas.Server.ConnectionString);
-        return (await raw.ExecuteAsync(command, [key])).AsInt64();
+        await using var raw = await RawRedis.ConnectAsync(replicas.Server.ConnectionString);
+        return (long)await raw.ExecuteAsync(command, (RedisKey)key);
     }
 
     private static async Task<string?> ScoreAsync(Replicas replicas, string set, string member)
     {
-        await using var raw = await RedisClient.ConnectAsync(replicas.Server.ConnectionString);
-        return (await raw.ExecuteAsync("ZSCORE", [set, member])).AsString();
+        await using var raw = await RawRedis.ConnectAsync(replicas.Server.ConnectionString);
+        return (string?)await raw.ExecuteAsync("ZSCORE", (RedisKey)set, member);
     }
 
     private static long Now() => DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
@@ -112,9 +114,10 @@ public sealed class RemovalRaceTests
         await a.RemoveAsync("product:1");
         await a.InvalidateAsync("product:2*");
         await Replicas.WaitForRemoteAsync(b, before, 2); // reads in flight when B hears of a removal are not cached
-        var structure = a.DistributedTier!.RemovalStructure;
+        var structure = a.DistributedTier!.RemovalStructure(RedisDistributedTier.BucketOf("product:1"));
+        var patterns = a.DistributedTier!.PatternStructure.Set;
         Assert.Equal(1, await CountAsync(replicas, "ZCARD", structure.TombstoneSet));
-        Assert.Equal(1, await CountAsync(replicas, "ZCARD", a.DistributedTier.PatternTombstoneKey));
+        Assert.Equal(1, await CountAsync(replicas, "ZCARD", patterns));
 
         await Task.Delay(5); // the next reads start strictly after the removals' millisecond
         Assert.Equal("fresh", await Read(b, "product:1", () => "fresh"));
@@ -124,7 +127,7 @@ public sealed class RemovalRaceTests
 
         // past the window Redis forgets the removals, and writes go on being accepted
         await Replicas.WaitUntilAsync(() => CountAsync(replicas, "EXISTS", structure.TombstoneSet).GetAwaiter().GetResult() == 0, "the key tombstones' expiry", 10);
-        await Replicas.WaitUntilAsync(() => CountAsync(replicas, "EXISTS", a.DistributedTier.PatternTombstoneKey).GetAwaiter().GetResult() == 0, "the pattern tombstones' expiry", 10);
+        await Replicas.WaitUntilAsync(() => CountAsync(replicas, "EXISTS", patterns).GetAwaiter().GetResult() == 0, "the pattern tombstones' expiry", 10);
         await b.RemoveAsync("product:3"); // B's own removal: gone from B's L1, and from Redis
         await Task.Delay(5);
         Assert.Equal("later", await Read(b, "product:3", () => "later"));
@@ -142,7 +145,7 @@ public sealed class RemovalRaceTests
         await Task.Delay(5);
 
         // A's Redis steps only (B has heard of none of them): 10,000 removals of other keys in batches of 500 and 40
-        // patterns, then product:9999 itself and 100 more keys, which fold its tombstone into the floor
+        // patterns, then product:9999 itself and 100 more keys of its bucket, which fold its tombstone into the floor
         var tier = a.DistributedTier!;
         for (var i = 0; i < 10_000; i += 500)
         {
@@ -156,11 +159,18 @@ public sealed class RemovalRaceTests
 
         Assert.True((await tier.RemoveKeysAsync(["product:9999"], Now(), default)).Ok);
         await Task.Delay(2);
-        Assert.True((await tier.RemoveKeysAsync(Enumerable.Range(0, 100).Select(k => "order:x" + k).ToArray(), Now(), default)).Ok);
+        var bucket = RedisDistributedTier.BucketOf("product:9999");
+        var sameBucket = Enumerable.Range(0, 100_000).Select(k => "order:x" + k).Where(k => RedisDistributedTier.BucketOf(k) == bucket).Take(100).ToArray();
+        Assert.True((await tier.RemoveKeysAsync(sameBucket, Now(), default)).Ok);
 
-        var structure = tier.RemovalStructure;
+        var structure = tier.RemovalStructure(bucket);
         Assert.InRange(await CountAsync(replicas, "ZCARD", structure.TombstoneSet), 1, 16);
-        Assert.InRange(await CountAsync(replicas, "ZCARD", tier.PatternTombstoneKey), 1, 16);
+        Assert.InRange(await CountAsync(replicas, "ZCARD", tier.PatternStructure.Set), 1, 16);
+        for (var other = 0; other < RedisDistributedTier.Buckets; other++)
+        {
+            Assert.InRange(await CountAsync(replicas, "ZCARD", tier.RemovalStructure(other).TombstoneSet), 0, 16); // every bucket bounded
+        }
+
         Assert.Null(await ScoreAsync(replicas, structure.TombstoneSet, "product:9999")); // folded into the floor
         Assert.Equal(1, await CountAsync(replicas, "EXISTS", structure.Floor));
 
@@ -183,7 +193,7 @@ public sealed class RemovalRaceTests
         await a.DistributedTier!.SetAsync(
             "product:5", "new"u8.ToArray(), 0, TimeSpan.FromMinutes(5), false, [], DateTimeOffset.UtcNow, HybridCacheEntryFlags.None, overwrite: true, default);
         var redisKey = a.DistributedTier.RedisKey("product:5");
-        await using var raw = await RedisClient.ConnectAsync(replicas.Server.ConnectionString);
+        await using var raw = await RawRedis.ConnectAsync(replicas.Server.ConnectionString);
         var written = await raw.GetAsync(redisKey);
         Assert.NotNull(written);
 

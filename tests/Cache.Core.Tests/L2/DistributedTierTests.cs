@@ -3,7 +3,6 @@ using System.Globalization;
 using System.Text;
 using Microsoft.Extensions.Caching.Hybrid;
 using OptimizedCache.Cache.Core.Internal;
-using OptimizedCache.Cache.Core.Redis;
 using OptimizedCache.Testing;
 
 namespace OptimizedCache.Cache.Core.Tests.L2;
@@ -18,11 +17,11 @@ public sealed class DistributedTierTests : IClassFixture<RedisFixture>, IAsyncLi
 
     private readonly RedisFixture _redis;
     private readonly string _prefix = "t" + Guid.NewGuid().ToString("N")[..10];
-    private RedisClient _raw = null!;
+    private RawRedis _raw = null!;
 
     public DistributedTierTests(RedisFixture redis) => _redis = redis;
 
-    public async Task InitializeAsync() => _raw = await RedisClient.ConnectAsync(_redis.Server.ConnectionString);
+    public async Task InitializeAsync() => _raw = await RawRedis.ConnectAsync(_redis.Server.ConnectionString);
 
     public async Task DisposeAsync() => await _raw.DisposeAsync();
 
@@ -163,7 +162,7 @@ public sealed class DistributedTierTests : IClassFixture<RedisFixture>, IAsyncLi
         await Task.Delay(250); // past B's refresh interval: B must ask Redis again
 
         // the tag time is stored once, as Unix ms
-        var stored = long.Parse(await _raw.GetStringAsync(RedisKey("tag:catalog:7")) ?? "0", CultureInfo.InvariantCulture);
+        var stored = long.Parse(await _raw.GetStringAsync($"{_prefix}:tag:catalog:7") ?? "0", CultureInfo.InvariantCulture);
         Assert.InRange(stored, DateTimeOffset.UtcNow.AddSeconds(-10).ToUnixTimeMilliseconds(), DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
 
         var bypassL1 = new HybridCacheEntryOptions { Flags = HybridCacheEntryFlags.DisableLocalCacheRead | HybridCacheEntryFlags.DisableLocalCacheWrite };
@@ -304,7 +303,7 @@ public sealed class DistributedTierTests : IClassFixture<RedisFixture>, IAsyncLi
     private Task<L2Cache> StartAsync(Action<OptimizedHybridCacheOptions>? configure = null) =>
         L2Cache.StartAsync(_redis.Server.ConnectionString, _prefix, configure);
 
-    private string RedisKey(string key) => $"{_prefix}:{key}";
+    private string RedisKey(string key) => $"{_prefix}:{{{RedisDistributedTier.BucketOf(key):x2}}}:{key}";
 
     private async Task WaitForKeyAsync(string key)
     {

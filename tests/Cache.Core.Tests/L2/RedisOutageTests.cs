@@ -118,7 +118,7 @@ public sealed class RedisOutageTests(ITestOutputHelper output)
                 states.Add(state);
             }
         };
-        await using var admin = await OptimizedCache.Cache.Core.Redis.RedisClient.ConnectAsync(server.ConnectionString);
+        await using var admin = await RawRedis.ConnectAsync(server.ConnectionString);
         _ = admin.ExecuteAsync("DEBUG", ["SLEEP", "1.5"]); // the server answers nobody for 1.5 s
 
         var stalled = Stopwatch.StartNew();

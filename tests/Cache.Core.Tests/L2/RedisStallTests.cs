@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Globalization;
 using Microsoft.Extensions.Caching.Hybrid;
 using OptimizedCache.Cache.Core.Internal;
-using OptimizedCache.Cache.Core.Redis;
 using OptimizedCache.Testing;
 
 namespace OptimizedCache.Cache.Core.Tests.L2;
@@ -24,7 +23,7 @@ public sealed class RedisStallTests
         await using var server = await RedisServer.StartAsync();
         await using var cache = await StartAsync(server.ConnectionString, "paused");
         using var metrics = new MetricRecorder(cache.Cache);
-        await using var admin = await RedisClient.ConnectAsync(server.ConnectionString);
+        await using var admin = await RawRedis.ConnectAsync(server.ConnectionString);
         using var load = Load.Start(cache);
         await Task.Delay(300); // healthy traffic first
 
@@ -67,7 +66,7 @@ public sealed class RedisStallTests
                 states.Add(state);
             }
         };
-        await using var admin = await RedisClient.ConnectAsync(server.ConnectionString);
+        await using var admin = await RawRedis.ConnectAsync(server.ConnectionString);
         using var load = Load.Start(cache);
         await Task.Delay(300);
 

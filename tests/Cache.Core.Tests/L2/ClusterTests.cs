@@ -1,0 +1,227 @@
+using System.Diagnostics;
+using Microsoft.Extensions.DependencyInjection;
+using OptimizedCache.Cache.Core.Internal;
+using OptimizedCache.Cache.Core.Tests.Invalidation;
+using OptimizedCache.Testing;
+using StackExchange.Redis;
+
+namespace OptimizedCache.Cache.Core.Tests.L2;
+
+/// <summary>
+/// The cache on a real Redis Cluster (three primaries, each with a replica, on loopback), unchanged: entries,
+/// tombstones and scripts keyed by bucket hash tags, multi-key commands split by slot, SCAN on every primary.
+/// </summary>
+[Collection(RedisClusterCollection.Name)]
+public sealed class ClusterTests(RedisClusterFixture fixture)
+{
+    private static ValueTask<string> Read(OptimizedHybridCache cache, string key, Func<string> origin, string[]? tags = null) =>
+        cache.GetOrCreateAsync(key, origin, static (o, _) => ValueTask.FromResult(o()), tags: tags);
+
+    [Fact]
+    public async Task EntriesTagsDependencyRulesAndCoherenceWorkAcrossTwoInstances()
+    {
+        await using var caches = await ClusterCaches.StartAsync(fixture.Cluster, 2, o => o.DependencyRules["product"] = ["inventory:{id}"]);
+        var (a, b) = (caches[0], caches[1]);
+        var prefix = "c1-" + Guid.NewGuid().ToString("N")[..6];
+
+        // 300 keys spread over every bucket and so over every primary: written by A, read from L2 by B
+        var keys = Enumerable.Range(0, 300).Select(i => $"{prefix}:product:{i}").ToArray();
+        foreach (var key in keys)
+        {
+            await a.SetAsync(key, "v1");
+        }
+
+        foreach (var key in keys)
+        {
+            Assert.Equal("v1", await Read(b, key, () => "origin called"));
+        }
+
+        Assert.Equal(keys.Length, b.GetPerformanceStats().L2Hits);
+
+        // a tag invalidated on A voids B's L1 and L2 copies
+        Assert.Equal("tagged", await Read(b, prefix + ":catalog:1", () => "tagged", ["catalog"]));
+        var before = b.RemoteInvalidationsApplied;
+        await a.RemoveByTagAsync("catalog");
+        await Replicas.WaitForRemoteAsync(b, before);
+        Assert.Equal("fresh", await Read(b, prefix + ":catalog:1", () => "fresh", ["catalog"]));
+
+        // a dependency rule derives the tag from the entity
+        Assert.Equal("old", await Read(b, prefix + ":inventory:42", () => "old", ["inventory:42"]));
+        before = b.RemoteInvalidationsApplied;
+        await a.InvalidateDependentsAsync("product", "42");
+        await Replicas.WaitForRemoteAsync(b, before);
+        Assert.Equal("new", await Read(b, prefix + ":inventory:42", () => "new", ["inventory:42"]));
+
+        // a removal on A reaches B's L1 and Redis
+        before = b.RemoteInvalidationsApplied;
+        await a.RemoveAsync(keys[0]);
+        await Replicas.WaitForRemoteAsync(b, before);
+        Assert.Equal("v2", await Read(b, keys[0], () => "v2"));
+    }
+
+    [Fact]
+    public async Task APatternInvalidationReachesKeysOnEveryPrimary()
+    {
+        await using var caches = await ClusterCaches.StartAsync(fixture.Cluster, 2);
+        var (a, b) = (caches[0], caches[1]);
+        var prefix = "c2-" + Guid.NewGuid().ToString("N")[..6];
+        var keys = Enumerable.Range(0, 200).Select(i => $"{prefix}:order:{i}").ToArray();
+        foreach (var key in keys)
+        {
+            await a.SetAsync(key, "v1");
+        }
+
+        await using var raw = await RawRedis.ConnectAsync(fixture.Cluster.ConnectionString);
+        var perPrimary = new List<int>();
+        foreach (var server in raw.Multiplexer.GetServers().Where(s => !s.IsReplica))
+        {
+            var found = 0;
+            await foreach (var _ in server.KeysAsync(pattern: $"*:{prefix}:order:*"))
+            {
+                found++;
+            }
+
+            perPrimary.Add(found);
+        }
+
+        Assert.Equal([true, true, true], perPrimary.Select(n => n > 0)); // the keys lie on all three primaries
+
+        var result = await b.InvalidateAsync(prefix + ":order:*");
+
+        Assert.Equal(keys.Length, result.L2Removed);
+        Assert.Equal(0, await raw.ExistsAsync(keys.Select(k => a.DistributedTier!.RedisKey(k))));
+        Assert.Equal("fresh", await Read(a, keys[7], () => "fresh"));
+    }
+
+    [Fact]
+    public async Task KillingAPrimaryUnderLoadFailsNoCallAndL2HitsComeBackWithinTenSeconds()
+    {
+        await using var cluster = await RedisCluster.StartAsync(primaries: 3, replicasPerPrimary: 1);
+        await using var caches = await ClusterCaches.StartAsync(cluster, 1);
+        var cache = caches[0];
+        var keys = Enumerable.Range(0, 500).Select(i => $"product:{i}").ToArray();
+        foreach (var key in keys)
+        {
+            await cache.SetAsync(key, "v");
+        }
+
+        var failures = 0L;
+        var reads = 0L;
+        using var stop = new CancellationTokenSource();
+        var load = Enumerable.Range(0, 16).Select(w => Task.Run(async () =>
+        {
+            var i = w;
+            while (!stop.IsCancellationRequested)
+            {
+                try
+                {
+                    // L1 off: every read goes to L2 (or, while it is unavailable, to the origin)
+                    await cache.GetOrCreateAsync(keys[i++ % keys.Length], _ => ValueTask.FromResult("origin"), L1Off);
+                    Interlocked.Increment(ref reads);
+                }
+                catch (Exception)
+                {
+                    Interlocked.Increment(ref failures);
+                }
+            }
+        })).ToArray();
+
+        await Replicas.WaitUntilAsync(() => Interlocked.Read(ref reads) > 1000, "reads before the failover");
+        var primaries = await cluster.PrimaryPortsAsync();
+        cluster.Kill(primaries[0]);
+        var killed = Stopwatch.StartNew();
+
+        // L2 hits come back: a read of every key from L2 with no origin call, within 10 s of the kill
+        var back = false;
+        while (!back && killed.Elapsed < TimeSpan.FromSeconds(10))
+        {
+            await Task.Delay(100);
+            var hitsBefore = cache.GetPerformanceStats().L2Hits;
+            var missesBefore = cache.GetPerformanceStats().L2Misses;
+            await Task.Delay(200);
+            var stats = cache.GetPerformanceStats();
+            back = stats.L2Hits - hitsBefore > 100 && stats.L2Misses == missesBefore;
+        }
+
+        var recovered = killed.Elapsed;
+        await stop.CancelAsync();
+        await Task.WhenAll(load);
+
+        Assert.Equal(0, failures);
+        Assert.True(back, $"L2 hits did not come back (without misses) within 10 s of killing primary {primaries[0]}");
+        Assert.True(recovered < TimeSpan.FromSeconds(10), $"L2 hits came back after {recovered}");
+    }
+
+    private static readonly Microsoft.Extensions.Caching.Hybrid.HybridCacheEntryOptions L1Off = new()
+    {
+        Flags = Microsoft.Extensions.Caching.Hybrid.HybridCacheEntryFlags.DisableLocalCacheRead | Microsoft.Extensions.Caching.Hybrid.HybridCacheEntryFlags.DisableLocalCacheWrite,
+    };
+}
+
+/// <summary>Cache instances over one cluster.</summary>
+internal sealed class ClusterCaches : IAsyncDisposable
+{
+    private readonly List<ServiceProvider> _providers = [];
+    private readonly List<OptimizedHybridCache> _caches = [];
+
+    public OptimizedHybridCache this[int index] => _caches[index];
+
+    public static async Task<ClusterCaches> StartAsync(RedisCluster cluster, int count, Action<OptimizedHybridCacheOptions>? configure = null)
+    {
+        var caches = new ClusterCaches();
+        for (var i = 0; i < count; i++)
+        {
+            var services = new ServiceCollection();
+            services.AddSingleton<MemorySnapshotSource>(() => new MemorySnapshot(8L << 30, 1L << 30, 7L << 30));
+            services.AddOptimizedHybridCache(o =>
+            {
+                o.RedisConnectionString = cluster.ConnectionString + ",connectTimeout=2000";
+                o.Resilience.MaximumReconnectDelay = TimeSpan.FromMilliseconds(200);
+                configure?.Invoke(o);
+            });
+            var provider = services.BuildServiceProvider();
+            caches._providers.Add(provider);
+            caches._caches.Add(provider.GetRequiredService<OptimizedHybridCache>());
+        }
+
+        foreach (var cache in caches._caches)
+        {
+            await cache.Subscription.WaitAsync(TimeSpan.FromSeconds(15));
+            await Replicas.WaitUntilAsync(() => cache.Redis!.IsAvailable && cache.Redis.IsCluster, "the cluster connection", 15);
+        }
+
+        return caches;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var provider in _providers)
+        {
+            await provider.DisposeAsync();
+        }
+    }
+}
+
+/// <summary>One three-primary cluster with a replica per primary, shared by the cluster tests.</summary>
+public sealed class RedisClusterFixture : IAsyncLifetime
+{
+    private RedisCluster? _cluster;
+
+    public RedisCluster Cluster => _cluster ?? throw new InvalidOperationException("The fixture has not started.");
+
+    public async Task InitializeAsync() => _cluster = await RedisCluster.StartAsync(primaries: 3, replicasPerPrimary: 1);
+
+    public async Task DisposeAsync()
+    {
+        if (_cluster is not null)
+        {
+            await _cluster.DisposeAsync();
+        }
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class RedisClusterCollection : ICollectionFixture<RedisClusterFixture>
+{
+    public const string Name = "Redis cluster";
+}
