@@ -80,7 +80,7 @@ public sealed class OptimizedHybridCacheOptions
     public Func<IServiceProvider, StackExchange.Redis.IConnectionMultiplexer>? ConnectionMultiplexerFactory { get; set; }
 
     /// <summary>Timeouts and circuit breaker of the L2 (Redis) calls.</summary>
-    /// <value>1 s timeout; the circuit opens at 50% failures over 5 s (at least 10 calls) for 2 s.</value>
+    /// <value>250 ms deadline; the circuit opens at 50% failures over 5 s (at least 10 calls) for 2 s.</value>
     public DistributedCacheResilienceOptions Resilience { get; } = new();
 
     /// <summary>

@@ -79,4 +79,32 @@ public sealed class RegistrationTests
         Assert.Contains("RedisConnectionString", error.Message, StringComparison.Ordinal);
         Assert.Contains("bogusOption", error.Message, StringComparison.Ordinal);
     }
+
+    [Theory]
+    [InlineData("127.0.0.1:6379,password=s3cret-value,connectTimeout=soon", "connectTimeout")]
+    [InlineData("password=s3cret-value,ssl=true", "names no endpoint")]
+    [InlineData("127.0.0.1:6379,passwrd=s3cret-value", "passwrd")]
+    public async Task AMalformedConnectionStringNamesTheOffendingPartAndNeverThePassword(string connectionString, string named)
+    {
+        var builder = Host.CreateApplicationBuilder();
+        builder.Services.AddOptimizedHybridCache(o => o.RedisConnectionString = connectionString);
+        using var host = builder.Build();
+
+        var error = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync());
+
+        Assert.Contains(named, error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("s3cret-value", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task AContainerMultiplexerAndAConnectionStringTogetherAreRefused()
+    {
+        var builder = Host.CreateApplicationBuilder();
+        builder.Services.AddOptimizedHybridCache(o => o.RedisConnectionString = "127.0.0.1:6379").UseConnectionMultiplexer();
+        using var host = builder.Build();
+
+        var error = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync());
+
+        Assert.Contains("set one", error.Message, StringComparison.Ordinal);
+    }
 }

@@ -20,24 +20,17 @@ internal static class RedisConnection
         }
         catch (ArgumentException ex)
         {
-            throw new ArgumentException(
-                $"The Redis connection string '{Mask(connectionString)}' is invalid: {OffendingPart(connectionString) ?? ex.Message}", nameof(connectionString));
+            // never the string itself: a misspelt keyword may be the password's
+            throw new ArgumentException($"The Redis connection string is invalid: {OffendingPart(connectionString) ?? "it does not parse"}.", nameof(connectionString), ex);
         }
 
         if (options.EndPoints.Count == 0)
         {
-            throw new ArgumentException($"The Redis connection string '{Mask(connectionString)}' names no endpoint (host:port).", nameof(connectionString));
+            throw new ArgumentException("The Redis connection string names no endpoint (host:port).", nameof(connectionString));
         }
 
         return options;
     }
-
-    /// <summary>The connection string with the values of password-like options replaced by <c>***</c>.</summary>
-    public static string Mask(string connectionString) => string.Join(',', connectionString.Split(',').Select(static part =>
-    {
-        var equals = part.IndexOf('=');
-        return equals > 0 && IsSecret(part[..equals]) ? part[..(equals + 1)] + "***" : part;
-    }));
 
     /// <summary>host:port of an endpoint.</summary>
     public static string Format(EndPoint? endpoint) => endpoint switch
@@ -48,14 +41,8 @@ internal static class RedisConnection
         _ => endpoint.ToString() ?? "(unknown)",
     };
 
-    private static bool IsSecret(string keyword)
-    {
-        var name = keyword.Trim();
-        return name.Contains("password", StringComparison.OrdinalIgnoreCase) || name.Contains("pwd", StringComparison.OrdinalIgnoreCase)
-            || name.Contains("secret", StringComparison.OrdinalIgnoreCase);
-    }
-
-    // The first part that does not parse on its own, named by its keyword (and value unless it is a secret).
+    // The first part that does not parse on its own: its keyword, and its value only when the keyword is one the
+    // client knows and it is not a secret (an unknown keyword may be a misspelt "password").
     private static string? OffendingPart(string connectionString)
     {
         foreach (var part in connectionString.Split(','))
@@ -72,8 +59,13 @@ internal static class RedisConnection
             catch (ArgumentException ex)
             {
                 var equals = part.IndexOf('=');
-                var shown = equals > 0 && IsSecret(part[..equals]) ? part[..(equals + 1)] + "***" : part.Trim();
-                return $"'{shown}' ({ex.Message.Replace(part, shown, StringComparison.Ordinal)})";
+                var keyword = equals > 0 ? part[..equals].Trim() : part.Trim();
+                var known = !ex.Message.Contains("not supported", StringComparison.OrdinalIgnoreCase);
+                var secret = keyword.Contains("password", StringComparison.OrdinalIgnoreCase) || keyword.Contains("pwd", StringComparison.OrdinalIgnoreCase)
+                    || keyword.Contains("secret", StringComparison.OrdinalIgnoreCase);
+                return known && !secret && equals > 0
+                    ? $"'{part.Trim()}' ({ex.Message.Split(" (Parameter", 2)[0]})"
+                    : $"the option '{keyword}' is not supported";
             }
         }
 

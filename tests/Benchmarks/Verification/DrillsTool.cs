@@ -43,7 +43,8 @@ public sealed class DrillsTool : VerificationTool
         new("redis-down", "time Redis stays stopped", "5s"),
         new("redis-stop", "how redis-restart stops Redis: 'shutdown' (SHUTDOWN NOSAVE, then a new redis-server with the same settings) or 'sigstop' (SIGSTOP, then SIGCONT: the process stays, for launchers that stop everything when a part exits)", "shutdown"),
         new("l2-back-goal", "L2 hits must resume within this after Redis is back", "5s"),
-        new("pause-ms", "redis-slow: CLIENT PAUSE length (longer than the cache's L2 timeout, 1 s by default, so calls time out)", "1500"),
+        new("redis-p99-bound", "redis-restart: p99 of every request over the whole drill must stay under this (with the cache's L2 deadline a frozen Redis costs a request at most that deadline)", "500ms"),
+        new("pause-ms", "redis-slow: CLIENT PAUSE length (longer than the cache's L2 deadline, 250 ms by default, so calls time out)", "1500"),
         new("period-ms", "redis-slow: one pause every this many ms", "2000"),
         new("slow-bound-ms", "redis-slow: p99 during the slowdown must stay under this (the L2 timeout plus an origin call)", "1500"),
         new("memory-tolerance", "memory: L1 size may exceed its budget by this fraction", "0.10"),
@@ -220,6 +221,9 @@ public sealed class DrillsTool : VerificationTool
                     double.IsNaN(back) ? $"none within {end - started:0} s" : $"{back:0.0} s after Redis was back", "first sampling interval with L2 hits"));
             }
 
+            var p99 = whole.Latency.PercentileMs(99);
+            var p99Bound = Args.Duration("redis-p99-bound").TotalMilliseconds;
+            Record(new Check("redis-restart: p99 over the whole drill", p99 <= p99Bound, $"{p99:0} ms over {whole.Requests} requests", $"must be <= {p99Bound:0} ms"));
             Record(new Check("redis-restart: rollout phase kept across the restart", phaseAfter == phaseBefore, $"{phaseBefore} → {phaseAfter}"));
             result["failures"] = whole.Failures;
             result["requests"] = whole.Requests;
@@ -227,6 +231,7 @@ public sealed class DrillsTool : VerificationTool
             result["l2HitsBefore"] = Json.Num(l2Before, 0);
             result["l2BackSeconds"] = Json.Num(back, 2);
             result["l2BackGoalSeconds"] = l2Goal;
+            result["p99Ms"] = Json.Num(p99);
             result["phaseBefore"] = phaseBefore;
             result["phaseAfter"] = phaseAfter;
             result["stopMode"] = mode;
