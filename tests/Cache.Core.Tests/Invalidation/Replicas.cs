@@ -26,13 +26,21 @@ internal sealed class Replicas : IAsyncDisposable
     public static async Task<Replicas> StartAsync(int count, Action<OptimizedHybridCacheOptions>? configure = null, RedisServer? server = null)
     {
         var replicas = new Replicas(server ?? await RedisServer.StartAsync());
-        for (var i = 0; i < count; i++)
+        try
         {
-            replicas.Add(configure);
-        }
+            for (var i = 0; i < count; i++)
+            {
+                replicas.Add(configure);
+            }
 
-        await replicas.WaitUntilListeningAsync();
-        return replicas;
+            await replicas.WaitUntilListeningAsync();
+            return replicas;
+        }
+        catch
+        {
+            await replicas.DisposeAsync(); // the server too: a failed start leaves no redis-server behind
+            throw;
+        }
     }
 
     public OptimizedHybridCache Add(Action<OptimizedHybridCacheOptions>? configure = null)
