@@ -53,12 +53,6 @@ internal interface IDistributedCacheTier
 /// readings taken when it was decoded (UTC and timestamp, read together), which the read path reuses instead of
 /// reading the clock again.
 /// </summary>
-/// <remarks>
-/// <see cref="Lease"/>: when not null, <see cref="Payload"/> lies in this array rented from
-/// <see cref="System.Buffers.ArrayPool{T}.Shared"/>; whoever takes the hit returns it once nothing reads the payload
-/// any more (after deserializing, or after copying it for callers that deserialize later). Not returning it only
-/// costs the pool an array; returning it early would hand the bytes to another renter.
-/// </remarks>
 internal readonly record struct DistributedCacheHit(
     ReadOnlyMemory<byte> Payload, DateTimeOffset ExpiresAt, DateTimeOffset CreatedAt, string[] Tags, DateTimeOffset ReadAt, long ReadAtTimestamp,
     byte[]? Lease = null);

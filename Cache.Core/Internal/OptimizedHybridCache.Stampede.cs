@@ -115,18 +115,12 @@ public sealed partial class OptimizedHybridCache
     /// counted miss) when the tier found nothing, when an invalidation overtook the read, or when the value does not
     /// deserialize. Synchronous: the flight awaits the tier itself (one suspension per read).
     /// </summary>
-    /// <remarks>
-    /// The hit's pooled array (<see cref="DistributedCacheHit.Lease"/>) goes back to the pool here, except when the
-    /// payload it holds is handed on for joined callers to deserialize (a mutable type): then it comes back in
-    /// <paramref name="lease"/> for the flight to return once it knows whether anyone else will read it.
-    /// </remarks>
     private bool TryAcceptL2Hit<T>(
         string key, int dataType, HybridCacheEntryFlags flags, HybridCacheEntryOptions? options, long readStarted, DistributedCacheHit? found,
-        [MaybeNullWhen(false)] out T value, out ReadOnlyMemory<byte>? payload, out byte[]? lease)
+        [MaybeNullWhen(false)] out T value, out ReadOnlyMemory<byte>? payload)
     {
         value = default;
         payload = null;
-        lease = null;
         if (found is not { } hit)
         {
             _counters.Increment(dataType, CounterKind.L2Miss);
@@ -141,7 +135,6 @@ public sealed partial class OptimizedHybridCache
         var createdAt = now - ToTimestampSpan(hit.ReadAt - hit.CreatedAt);
         if (IsInvalidatedSince(key, readStarted) || _tags.IsInvalid(createdAt, hit.Tags))
         {
-            RedisDistributedTier.ReturnLease(hit.Lease);
             _counters.Increment(dataType, CounterKind.L2Miss);
             return false;
         }
@@ -152,7 +145,6 @@ public sealed partial class OptimizedHybridCache
         }
         catch (Exception ex)
         {
-            RedisDistributedTier.ReturnLease(hit.Lease);
             _logger.DeserializationFailed(ex, _dataTypes.Names[dataType], typeof(T).Name);
             _counters.Increment(dataType, CounterKind.L2Miss);
             return false;
@@ -182,15 +174,6 @@ public sealed partial class OptimizedHybridCache
                 _l1.Set(entry);
                 UndoIfOvertaken(entry, readStarted);
             }
-        }
-
-        if (payload is null)
-        {
-            RedisDistributedTier.ReturnLease(hit.Lease); // nothing reads the bytes any more
-        }
-        else
-        {
-            lease = hit.Lease;
         }
 
         return true;
@@ -433,10 +416,9 @@ public sealed partial class OptimizedHybridCache
         {
             T? value;
             ReadOnlyMemory<byte>? payload;
-            byte[]? lease;
             try
             {
-                if (!_cache.TryAcceptL2Hit(_key.Key, _dataType, _key.Flags, _options, started, hit, out value, out payload, out lease))
+                if (!_cache.TryAcceptL2Hit(_key.Key, _dataType, _key.Flags, _options, started, hit, out value, out payload))
                 {
                     result = default!;
                     return false;
@@ -449,7 +431,7 @@ public sealed partial class OptimizedHybridCache
             }
 
             _cache.RecordDuration(Operation.GetL2, started);
-            result = Complete(new Outcome(value!, payload, ValueIsPrivate: true), forStarter, lease);
+            result = Complete(new Outcome(value!, payload, ValueIsPrivate: true), forStarter);
             return true;
         }
 
@@ -531,9 +513,9 @@ public sealed partial class OptimizedHybridCache
 
         // Publishes the outcome to every joined caller, then gives the starter that ran the flight its own value
         // (or the flight's exception); a background run gets default.
-        private T Complete(Outcome outcome, bool forStarter, byte[]? lease = null)
+        private T Complete(Outcome outcome, bool forStarter)
         {
-            outcome = Finish(outcome, lease);
+            outcome = Finish(outcome);
             if (!forStarter)
             {
                 return default!;
@@ -559,27 +541,19 @@ public sealed partial class OptimizedHybridCache
             }
         }
 
-        // Publishes the outcome; returns it as published. With a lease (the payload lies in a pooled array), the payload
-        // is copied for joined callers, who deserialize their own copies later, or dropped when the one caller will take
-        // the deserialized value itself; either way nothing reads the pooled array after this, and it goes back.
-        private Outcome Finish(Outcome outcome, byte[]? lease)
+        // Publishes the outcome; returns it as published.
+        private Outcome Finish(Outcome outcome)
         {
             // leave the map first: a caller arriving now either finds L1 filled or starts afresh
             _cache._flights.TryRemove(new KeyValuePair<FlightKey, Flight>(_key, this));
             TaskCompletionSource<Outcome>? waiters;
             lock (this)
             {
-                if (lease is not null)
-                {
-                    outcome = _callers > 1 ? outcome with { Payload = outcome.Payload?.ToArray() } : outcome with { Payload = null };
-                }
-
                 _outcome = outcome;
                 _finished = true;
                 waiters = _waiters;
             }
 
-            RedisDistributedTier.ReturnLease(lease);
             if (waiters is null)
             {
                 return outcome;

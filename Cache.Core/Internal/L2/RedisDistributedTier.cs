@@ -182,7 +182,7 @@ internal sealed class RedisDistributedTier : IDistributedCacheTier, IAsyncDispos
     public ValueTask<DistributedCacheHit?> EndGetAsync(RedisValue reply, Exception? failure, long sentAt, int dataType, CancellationToken cancellationToken)
     {
         var read = _redis.EndGet(reply, failure, sentAt, cancellationToken);
-        return read.Ok && !read.Value.IsNull ? DecodeAsync(read.Value, null, dataType, cancellationToken) : default;
+        return read.Ok && !read.Value.IsNull ? DecodeAsync(read.Value, dataType, cancellationToken) : default;
     }
 
     /// <inheritdoc />
@@ -208,19 +208,17 @@ internal sealed class RedisDistributedTier : IDistributedCacheTier, IAsyncDispos
         _ttl.RecordAccess(key);
         var read = await _redis.GetAsync(RedisKey(key), cancellationToken).ConfigureAwait(false);
         return read.Ok && !read.Value.IsNull
-            ? await DecodeAsync(read.Value, null, dataType, cancellationToken).ConfigureAwait(false)
+            ? await DecodeAsync(read.Value, dataType, cancellationToken).ConfigureAwait(false)
             : null;
     }
 
     // The envelope, expiry, codec and tag checks of a read of `bytes`. Synchronous unless a tag time has to be read
-    // from Redis. `lease` (the rented array bytes lie in, if any) goes back to the pool on every miss, and travels
-    // with the hit when the payload still lies in it.
-    private ValueTask<DistributedCacheHit?> DecodeAsync(ReadOnlyMemory<byte> bytes, byte[]? lease, int dataType, CancellationToken cancellationToken)
+    // from Redis.
+    private ValueTask<DistributedCacheHit?> DecodeAsync(ReadOnlyMemory<byte> bytes, int dataType, CancellationToken cancellationToken)
     {
         var status = CacheValue.TryRead(bytes.Span, out var header, out Range range, _dataTypeNames[dataType]);
         if (status != EnvelopeReadResult.Ok)
         {
-            ReturnLease(lease);
             Unreadable(dataType, status switch
             {
                 EnvelopeReadResult.UnknownVersion => "unknown_version",
@@ -233,7 +231,6 @@ internal sealed class RedisDistributedTier : IDistributedCacheTier, IAsyncDispos
         var readAt = _time.GetUtcNow();
         if (header.IsExpiredAt(readAt.ToUnixTimeMilliseconds()))
         {
-            ReturnLease(lease);
             return default; // Redis would have dropped it by now on a clock that agrees; an ordinary miss
         }
 
@@ -246,8 +243,6 @@ internal sealed class RedisDistributedTier : IDistributedCacheTier, IAsyncDispos
         {
             var writer = new ArrayBufferWriter<byte>(Math.Max(1, Math.Min(header.UncompressedLength, _codecs.MaxPayloadBytes)));
             var decompressed = _codecs.Decompress(header.Codec, bytes.Span[range], header.UncompressedLength, writer);
-            ReturnLease(lease); // the payload is the decompressed copy
-            lease = null;
             if (decompressed != DecompressionStatus.Ok)
             {
                 Unreadable(dataType, decompressed switch
@@ -266,58 +261,35 @@ internal sealed class RedisDistributedTier : IDistributedCacheTier, IAsyncDispos
         var tagged = TagTimes.IsInvalidatedAsync(header.Tags, header.CreatedAtUnixMilliseconds, readAtTimestamp, cancellationToken);
         if (!tagged.IsCompletedSuccessfully)
         {
-            return AfterTagTimesAsync(tagged, header, payload, lease);
+            return AfterTagTimesAsync(tagged, header, payload);
         }
 
         if (tagged.Result)
         {
-            ReturnLease(lease);
             return default;
         }
 
-        return new ValueTask<DistributedCacheHit?>(Hit(header, payload, readAt, readAtTimestamp, lease));
+        return new ValueTask<DistributedCacheHit?>(Hit(header, payload, readAt, readAtTimestamp));
     }
 
     // Tag times had to be read from Redis: the clocks are read again for the hit, after that round trip.
-    private async ValueTask<DistributedCacheHit?> AfterTagTimesAsync(ValueTask<bool> tagged, CacheEnvelopeHeader header, ReadOnlyMemory<byte> payload, byte[]? lease)
+    private async ValueTask<DistributedCacheHit?> AfterTagTimesAsync(ValueTask<bool> tagged, CacheEnvelopeHeader header, ReadOnlyMemory<byte> payload)
     {
-        bool invalidated;
-        try
+        if (await tagged.ConfigureAwait(false))
         {
-            invalidated = await tagged.ConfigureAwait(false);
-        }
-        catch
-        {
-            ReturnLease(lease);
-            throw;
-        }
-
-        if (invalidated)
-        {
-            ReturnLease(lease);
             return null;
         }
 
-        return Hit(header, payload, _time.GetUtcNow(), _time.GetTimestamp(), lease);
+        return Hit(header, payload, _time.GetUtcNow(), _time.GetTimestamp());
     }
 
-    private static DistributedCacheHit Hit(in CacheEnvelopeHeader header, ReadOnlyMemory<byte> payload, DateTimeOffset readAt, long readAtTimestamp, byte[]? lease) => new(
+    private static DistributedCacheHit Hit(in CacheEnvelopeHeader header, ReadOnlyMemory<byte> payload, DateTimeOffset readAt, long readAtTimestamp) => new(
         payload,
         DateTimeOffset.FromUnixTimeMilliseconds(header.ExpiresAtUnixMilliseconds),
         DateTimeOffset.FromUnixTimeMilliseconds(header.CreatedAtUnixMilliseconds),
         header.Tags as string[] ?? [.. header.Tags],
         readAt,
-        readAtTimestamp,
-        lease);
-
-    /// <summary>Returns the pooled array a GET's value was read into (nothing for null).</summary>
-    public static void ReturnLease(byte[]? lease)
-    {
-        if (lease is not null)
-        {
-            ArrayPool<byte>.Shared.Return(lease);
-        }
-    }
+        readAtTimestamp);
 
     /// <inheritdoc />
     public async ValueTask SetAsync(

@@ -4,10 +4,10 @@ using OptimizedCache.Testing;
 namespace OptimizedCache.Cache.Core.Tests.L2;
 
 /// <summary>
-/// An L2 GET's value is read into a pooled array that goes back to the pool once the hit is taken: what callers get
-/// must never lie in that array, so that later reads reusing it cannot change a value already handed out.
+/// Concurrent L2 reads (coalesced into MGETs, joined in flights) hand every caller an exact value of its own: one
+/// caller's value never lies in a buffer that a later read or another caller changes.
 /// </summary>
-public sealed class PooledL2ReplyTests : IClassFixture<RedisFixture>
+public sealed class ConcurrentL2ReadTests : IClassFixture<RedisFixture>
 {
     private static readonly HybridCacheEntryOptions L2Only = new()
     {
@@ -18,7 +18,7 @@ public sealed class PooledL2ReplyTests : IClassFixture<RedisFixture>
     private readonly RedisFixture _redis;
     private readonly string _prefix = "p" + Guid.NewGuid().ToString("N")[..10];
 
-    public PooledL2ReplyTests(RedisFixture redis) => _redis = redis;
+    public ConcurrentL2ReadTests(RedisFixture redis) => _redis = redis;
 
     [Fact]
     public async Task ByteArraysReadByConcurrentCallersAreExactIndependentCopiesThatLaterReadsDoNotTouch()
