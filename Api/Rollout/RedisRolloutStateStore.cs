@@ -141,9 +141,9 @@ public sealed class RedisRolloutStateStore : IRolloutStateStore, IAsyncDisposabl
             {
                 await queue.UnsubscribeAsync();
             }
-            catch (RedisException)
+            catch (Exception e) when (e is RedisException or ObjectDisposedException)
             {
-                // the connection is gone, and the subscription with it
+                // the connection is gone (or the container closed it first), and the subscription with it
             }
         }
     }
