@@ -62,6 +62,10 @@ public static class ApplicationServiceExtensions
         var cacheRedis = builder.Configuration.GetConnectionString("cache");
         if (!string.IsNullOrEmpty(cacheRedis))
         {
+            // the multiplexer is made on first use, in the background: a malformed string must stop the start instead
+            services.AddOptions<RedisConnectionCheck>()
+                .Validate(_ => RedisConnectionString.Parse(cacheRedis) is not null, "ConnectionStrings:cache is invalid.")
+                .ValidateOnStart();
             builder.AddRedisClient(
                 "cache",
                 settings =>
@@ -175,3 +179,6 @@ public static class ApplicationServiceExtensions
             .ValidateOnStart();
     }
 }
+
+/// <summary>The options type whose start-up validation checks <c>ConnectionStrings:cache</c>.</summary>
+internal sealed class RedisConnectionCheck;

@@ -62,14 +62,14 @@ public sealed partial class OptimizedHybridCache : IAsyncDisposable
         }
         else
         {
-            var configuration = RedisConnection.Parse(_options.RedisConnectionString!);
+            var configuration = RedisConnectionString.Parse(_options.RedisConnectionString!);
             configuration.AbortOnConnectFail = false; // connect in the background; the cache serves from L1 meanwhile
             configuration.BacklogPolicy = BacklogPolicy.FailFast; // while disconnected a call fails at once, not at its deadline
             var maximumDelay = (int)_options.Resilience.MaximumReconnectDelay.TotalMilliseconds;
             configuration.ReconnectRetryPolicy = new ExponentialRetry(Math.Min(100, maximumDelay), maximumDelay);
             redis = new ResilientRedis(
                 async _ => await ConnectionMultiplexer.ConnectAsync(configuration).ConfigureAwait(false),
-                ownsConnection: true, RedisConnection.Format(configuration.EndPoints[0]), _options.Resilience, _meter, loggerFactory);
+                ownsConnection: true, RedisConnectionString.Format(configuration.EndPoints[0]), _options.Resilience, _meter, loggerFactory);
         }
 
         var codecs = CompressionCodecRegistry.CreateDefault(_maximumPayloadBytes, _logger);

@@ -152,7 +152,7 @@ internal sealed class OptimizedHybridCacheOptionsValidator : IValidateOptions<Op
 
             try
             {
-                RedisConnection.Parse(connectionString);
+                RedisConnectionString.Parse(connectionString);
             }
             catch (ArgumentException ex)
             {

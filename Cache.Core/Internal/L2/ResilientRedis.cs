@@ -176,7 +176,7 @@ internal sealed class ResilientRedis : IAsyncDisposable
     public event EventHandler<L2CircuitState>? CircuitStateChanged;
 
     /// <summary>The endpoint named in health reports (host:port; the first one of the multiplexer once it exists); never the password.</summary>
-    public string Endpoint => _multiplexer?.GetEndPoints() is [var first, ..] ? RedisConnection.Format(first) : _endpoint;
+    public string Endpoint => _multiplexer?.GetEndPoints() is [var first, ..] ? RedisConnectionString.Format(first) : _endpoint;
 
     /// <summary>The multiplexer once obtained; null before.</summary>
     public IConnectionMultiplexer? Multiplexer => _multiplexer;

@@ -1,14 +1,18 @@
 using System.Net;
 using StackExchange.Redis;
 
-namespace OptimizedCache.Cache.Core.Internal;
+namespace OptimizedCache.Cache.Core;
 
-/// <summary>Parses the cache's Redis connection string and names endpoints without secrets.</summary>
-internal static class RedisConnection
+/// <summary>
+/// The rules the cache applies to a Redis connection string (StackExchange.Redis format), for an application that
+/// hands the cache a multiplexer of its own making and wants the same check at start-up.
+/// </summary>
+public static class RedisConnectionString
 {
     /// <summary>
     /// Parses a StackExchange.Redis connection string. A malformed one throws an <see cref="ArgumentException"/> that
-    /// names the offending part with any password masked; one with no endpoint throws too.
+    /// names the offending option and never echoes the string (a misspelt keyword may be the password's); one with
+    /// no endpoint throws too.
     /// </summary>
     public static ConfigurationOptions Parse(string connectionString)
     {
@@ -33,7 +37,7 @@ internal static class RedisConnection
     }
 
     /// <summary>host:port of an endpoint.</summary>
-    public static string Format(EndPoint? endpoint) => endpoint switch
+    internal static string Format(EndPoint? endpoint) => endpoint switch
     {
         DnsEndPoint dns => $"{dns.Host}:{dns.Port}",
         IPEndPoint ip => ip.ToString(),
