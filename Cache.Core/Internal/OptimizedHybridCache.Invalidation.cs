@@ -37,6 +37,7 @@ public sealed partial class OptimizedHybridCache
     private long _malformedMessages;
     private long _remoteInvalidations;
     private long _flushes;
+    private long _primarySwitches;
     private int _replaying;
     private Task _subscription = Task.CompletedTask;
 
@@ -182,7 +183,31 @@ public sealed partial class OptimizedHybridCache
             FlushForCoherence();
             ScheduleReplay();
         };
+        redis.PrimaryChanged += (_, _) => _ = InvalidateBeforePrimaryChangeAsync();
         _subscription = SubscribeAsync(redis, _invalidationStopping.Token);
+    }
+
+    /// <summary>How many primary switches this instance answered with an invalidation of everything before it.</summary>
+    internal long PrimarySwitches => Interlocked.Read(ref _primarySwitches);
+
+    // A new primary may lack removals, tag times and tombstones the former one acknowledged: everything written
+    // before now is invalidated (the "*" tag time, in L1, in Redis and on every replica), as ClearAsync does. Costly
+    // (L2 goes cold) and rare; it is what keeps a lost removal from bringing a value back.
+    private async Task InvalidateBeforePrimaryChangeAsync()
+    {
+        try
+        {
+            _logger.PrimaryChanged();
+            await ClearAsync(_invalidationStopping.Token).ConfigureAwait(false);
+            Interlocked.Increment(ref _primarySwitches);
+        }
+        catch (OperationCanceledException) when (_invalidationStopping.IsCancellationRequested)
+        {
+        }
+        catch (Exception ex)
+        {
+            _logger.InvalidationReplayFailed(ex);
+        }
     }
 
     /// <summary>Stops the replay and subscription loops and leaves the channel (the L2 tier closes the connection if it owns it).</summary>

@@ -12,6 +12,7 @@ internal static partial class Log
     public const int CoherenceFlushId = 4305;
     public const int MalformedInvalidationMessageId = 4306;
     public const int InvalidationMessageFailedId = 4307;
+    public const int PrimaryChangedId = 4308;
 
     [LoggerMessage(InvalidationQueueOverflowedId, LogLevel.Warning,
         "More than {Capacity} invalidations are waiting for Redis; the queue was replaced by a global invalidation that every replica applies when Redis is back.")]
@@ -31,6 +32,10 @@ internal static partial class Log
 
     [LoggerMessage(MalformedInvalidationMessageId, LogLevel.Warning, "A malformed invalidation message ({Bytes} bytes) was ignored.")]
     public static partial void MalformedInvalidationMessage(this ILogger logger, int bytes);
+
+    [LoggerMessage(PrimaryChangedId, LogLevel.Warning,
+        "A Redis primary changed (failover, restart or a new node): entries written before now are treated as invalidated, since removals acknowledged by the former primary may be lost.")]
+    public static partial void PrimaryChanged(this ILogger logger);
 
     [LoggerMessage(InvalidationMessageFailedId, LogLevel.Error, "Applying an invalidation message failed.")]
     public static partial void InvalidationMessageFailed(this ILogger logger, Exception exception);

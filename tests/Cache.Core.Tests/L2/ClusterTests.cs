@@ -152,6 +152,43 @@ public sealed class ClusterTests(RedisClusterFixture fixture)
         Assert.True(recovered < TimeSpan.FromSeconds(10), $"L2 hits came back after {recovered}");
     }
 
+    [Fact]
+    public async Task NoValueRemovedBeforeAPrimaryIsKilledComesBackAfterTheFailover()
+    {
+        await using var cluster = await RedisCluster.StartAsync(primaries: 3, replicasPerPrimary: 1);
+        await using var caches = await ClusterCaches.StartAsync(cluster, 2);
+        var (a, b) = (caches[0], caches[1]);
+        var keys = Enumerable.Range(0, 300).Select(i => $"product:{i}").ToArray();
+        foreach (var key in keys)
+        {
+            await a.SetAsync(key, "old");
+        }
+
+        var primaries = await cluster.PrimaryPortsAsync();
+        var removing = Task.Run(async () =>
+        {
+            foreach (var key in keys)
+            {
+                await a.RemoveAsync(key);
+            }
+        });
+        cluster.Kill(primaries[0]);
+        await removing;
+        await cluster.WaitUntilHealthyAsync(TimeSpan.FromSeconds(30));
+        await Replicas.WaitUntilAsync(() => a.PrimarySwitches >= 1 && b.PrimarySwitches >= 1, "both instances answering the failover", 20);
+
+        var resurrected = 0;
+        foreach (var key in keys)
+        {
+            if (await b.GetOrCreateAsync(key, _ => ValueTask.FromResult("fresh"), L1Off) == "old")
+            {
+                resurrected++;
+            }
+        }
+
+        Assert.Equal(0, resurrected);
+    }
+
     private static readonly Microsoft.Extensions.Caching.Hybrid.HybridCacheEntryOptions L1Off = new()
     {
         Flags = Microsoft.Extensions.Caching.Hybrid.HybridCacheEntryFlags.DisableLocalCacheRead | Microsoft.Extensions.Caching.Hybrid.HybridCacheEntryFlags.DisableLocalCacheWrite,
