@@ -133,7 +133,10 @@ fi
 
 oc_build
 api_args=(); for a in "${apis[@]}"; do api_args+=(--api "$a"); done
-common=("${api_args[@]}" --api-key "$key" --results "$results")
+# The admin key and the Redis connection (its password) reach the tools through the environment, never their
+# command lines, where any local user could read them.
+export OC_API_KEY="$key" OC_REDIS="$redis"
+common=("${api_args[@]}" --results "$results")
 observers=(); [ -n "$monitoring" ] && observers+=(--monitoring "$monitoring"); [ -n "$prometheus" ] && observers+=(--prometheus "$prometheus")
 
 declare -A status
@@ -154,7 +157,7 @@ run_step() {
   if oc_tool "$@"; then status[$name]=pass; else status[$name]="FAIL ($?)"; fi
 }
 
-run_step redis "5 s" verify-redis --connection "$redis" --results "$results"
+run_step redis "5 s" verify-redis --results "$results"
 run_step endpoints "1 min" measure-endpoints "${common[@]}" --requests 50
 run_step stepped "$(( ${step_duration%s} * 5 / 60 + 1 )) min" stepped-load "${common[@]}" --duration "$step_duration" --warmup "$step_warmup"
 memory_args=()
@@ -170,7 +173,7 @@ if [ -n "$launcher_pid" ] && ! skipped drills; then
   memory_pid="$REPLY"
   memory_args=(--memory-api "$(url api-1 "$memory_dir")" --memory-api "$(url api-2 "$memory_dir")")
 fi
-run_step drills "3 min" drills "${common[@]}" --redis "$redis" --redis-stop "$redis_stop" "${memory_args[@]}" \
+run_step drills "3 min" drills "${common[@]}" --redis-stop "$redis_stop" "${memory_args[@]}" \
   --warmup "$drill_warmup" --fault "$drill_fault" --recovery "$drill_recovery" --origin-fault "$origin_fault" "${observers[@]}"
 if [ -n "$memory_pid" ]; then
   stop_launcher "$memory_pid" "the small-L1 topology"

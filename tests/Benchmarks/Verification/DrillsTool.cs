@@ -33,7 +33,7 @@ public sealed class DrillsTool : VerificationTool
     [
         new("api", "Api base URL (repeat for more replicas)", "http://127.0.0.1:5080", Repeatable: true),
         new("api-key", "the Api's admin key (X-Api-Key)", Environment.GetEnvironmentVariable("OC_API_KEY")),
-        new("redis", "Redis connection string the Api uses (for redis-restart and redis-slow)", "127.0.0.1:6379"),
+        new("redis", "Redis connection string the Api uses (for redis-restart and redis-slow; default $OC_REDIS, which keeps a password off the command line)", Environment.GetEnvironmentVariable("OC_REDIS") ?? "127.0.0.1:6379"),
         new("only", "drills to run, comma-separated", string.Join(",", AllDrills)),
         new("concurrency", "load workers", "16"),
         new("interval", "sampling interval", "500ms"),

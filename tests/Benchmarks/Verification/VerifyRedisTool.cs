@@ -21,7 +21,7 @@ public sealed class VerifyRedisTool : VerificationTool
 
     internal override IReadOnlyList<ToolOption> Options =>
     [
-        new("connection", "connection string (StackExchange.Redis format: host:port,password=...)", "127.0.0.1:6379"),
+        new("connection", "connection string (StackExchange.Redis format: host:port,password=...; default $OC_REDIS, which keeps a password off the command line)", Environment.GetEnvironmentVariable("OC_REDIS") ?? "127.0.0.1:6379"),
         new("pings", "PINGs for the latency figures", "1000"),
         new("max-p99-ms", "PING p99 above this fails", "5"),
         new("callers", "concurrent callers on the one connection", "64"),
