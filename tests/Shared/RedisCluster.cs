@@ -66,6 +66,18 @@ public sealed class RedisCluster : IAsyncDisposable
         _processes[port] = null;
     }
 
+    /// <summary>Freezes (SIGSTOP) or thaws (SIGCONT) every running node: the cluster stops answering, data kept.</summary>
+    public async Task SignalAllAsync(string signal)
+    {
+        foreach (var process in _processes.Values)
+        {
+            if (process is { HasExited: false })
+            {
+                await ServerProcess.SignalAsync(process.Id, signal);
+            }
+        }
+    }
+
     /// <summary>Starts a killed node again on its port, with its cluster config (it rejoins as it was, or as a replica).</summary>
     public Task RestartAsync(int port) => StartNodeAsync(port);
 

@@ -189,6 +189,40 @@ public sealed class ClusterTests(RedisClusterFixture fixture)
         Assert.Equal(0, resurrected);
     }
 
+    [Fact]
+    public async Task AnInvalidationMadeWhileTheClusterIsUnreachableIsReplayedWhenItAnswersAgain()
+    {
+        await using var cluster = await RedisCluster.StartAsync(primaries: 3);
+        await using var caches = await ClusterCaches.StartAsync(cluster, 2);
+        var (a, b) = (caches[0], caches[1]);
+        var keys = Enumerable.Range(0, 50).Select(i => $"product:{i}").ToArray();
+        foreach (var key in keys)
+        {
+            await a.SetAsync(key, "old");
+        }
+
+        await cluster.SignalAllAsync("STOP");
+        try
+        {
+            foreach (var key in keys)
+            {
+                await a.RemoveAsync(key); // returns: the L2 part waits in the outbox
+            }
+
+            Assert.False(a.Outbox.IsEmpty);
+        }
+        finally
+        {
+            await cluster.SignalAllAsync("CONT");
+        }
+
+        await Replicas.WaitUntilAsync(() => a.Outbox.IsEmpty, "the replay of the queued removals", 20);
+        foreach (var key in keys)
+        {
+            Assert.Equal("fresh", await b.GetOrCreateAsync(key, _ => ValueTask.FromResult("fresh"), L1Off));
+        }
+    }
+
     private static readonly Microsoft.Extensions.Caching.Hybrid.HybridCacheEntryOptions L1Off = new()
     {
         Flags = Microsoft.Extensions.Caching.Hybrid.HybridCacheEntryFlags.DisableLocalCacheRead | Microsoft.Extensions.Caching.Hybrid.HybridCacheEntryFlags.DisableLocalCacheWrite,
