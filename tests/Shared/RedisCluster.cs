@@ -34,7 +34,7 @@ public sealed class RedisCluster : IAsyncDisposable
     /// <summary>Starts <paramref name="primaries"/> primaries with <paramref name="replicasPerPrimary"/> replicas each and waits until the cluster is ok and every replica in sync.</summary>
     public static async Task<RedisCluster> StartAsync(int primaries = 3, int replicasPerPrimary = 0)
     {
-        var cluster = new RedisCluster([.. Enumerable.Range(0, primaries * (1 + replicasPerPrimary)).Select(_ => ServerProcess.FreePort())]);
+        var cluster = new RedisCluster([.. Enumerable.Range(0, primaries * (1 + replicasPerPrimary)).Select(_ => ServerProcess.FreeClusterPort())]);
         try
         {
             foreach (var port in cluster.Ports)

@@ -49,6 +49,34 @@ public static class ServerProcess
         return picked;
     }
 
+    /// <summary>
+    /// A free port for a Redis Cluster node, whose cluster bus listens on the port + 10000: both free, both below the
+    /// ephemeral range, neither handed out before by this process.
+    /// </summary>
+    public static int FreeClusterPort()
+    {
+        const int BusOffset = 10000;
+        for (var attempt = 0; attempt < 500; attempt++)
+        {
+            // where the ephemeral range is unknown or leaves no room, any port whose bus port is still a port
+            var upper = EphemeralLow - BusOffset > LowestPort + 100 ? EphemeralLow - BusOffset : 65535 - BusOffset;
+            var port = Random.Shared.Next(LowestPort, upper);
+            lock (HandedOutLock)
+            {
+                if (HandedOut.Contains(port) || HandedOut.Contains(port + BusOffset) || !CanListenOn(port) || !CanListenOn(port + BusOffset))
+                {
+                    continue;
+                }
+
+                HandedOut.Add(port);
+                HandedOut.Add(port + BusOffset);
+                return port;
+            }
+        }
+
+        throw new InvalidOperationException("No free pair of ports (node and cluster bus) below the ephemeral range.");
+    }
+
     private static bool CanListenOn(int port)
     {
         try
