@@ -20,7 +20,7 @@ public sealed class ClusterTests(RedisClusterFixture fixture)
     [Fact]
     public async Task EntriesTagsDependencyRulesAndCoherenceWorkAcrossTwoInstances()
     {
-        await using var caches = await ClusterCaches.StartAsync(fixture.Cluster, 2, o => o.DependencyRules["product"] = ["inventory:{id}"]);
+        await using var caches = await CacheInstances.StartAsync(fixture.Cluster.ConnectionString, 2, cluster: true, o => o.DependencyRules["product"] = ["inventory:{id}"]);
         var (a, b) = (caches[0], caches[1]);
         var prefix = "c1-" + Guid.NewGuid().ToString("N")[..6];
 
@@ -62,7 +62,7 @@ public sealed class ClusterTests(RedisClusterFixture fixture)
     [Fact]
     public async Task APatternInvalidationReachesKeysOnEveryPrimary()
     {
-        await using var caches = await ClusterCaches.StartAsync(fixture.Cluster, 2);
+        await using var caches = await CacheInstances.StartAsync(fixture.Cluster.ConnectionString, 2, cluster: true);
         var (a, b) = (caches[0], caches[1]);
         var prefix = "c2-" + Guid.NewGuid().ToString("N")[..6];
         var keys = Enumerable.Range(0, 200).Select(i => $"{prefix}:order:{i}").ToArray();
@@ -97,7 +97,7 @@ public sealed class ClusterTests(RedisClusterFixture fixture)
     public async Task KillingAPrimaryUnderLoadFailsNoCallAndL2HitsComeBackWithinTenSeconds()
     {
         await using var cluster = await RedisCluster.StartAsync(primaries: 3, replicasPerPrimary: 1);
-        await using var caches = await ClusterCaches.StartAsync(cluster, 1);
+        await using var caches = await CacheInstances.StartAsync(cluster.ConnectionString, 1, cluster: true);
         var cache = caches[0];
         var keys = Enumerable.Range(0, 500).Select(i => $"product:{i}").ToArray();
         foreach (var key in keys)
@@ -105,28 +105,8 @@ public sealed class ClusterTests(RedisClusterFixture fixture)
             await cache.SetAsync(key, "v");
         }
 
-        var failures = 0L;
-        var reads = 0L;
-        using var stop = new CancellationTokenSource();
-        var load = Enumerable.Range(0, 16).Select(w => Task.Run(async () =>
-        {
-            var i = w;
-            while (!stop.IsCancellationRequested)
-            {
-                try
-                {
-                    // L1 off: every read goes to L2 (or, while it is unavailable, to the origin)
-                    await cache.GetOrCreateAsync(keys[i++ % keys.Length], _ => ValueTask.FromResult("origin"), L1Off);
-                    Interlocked.Increment(ref reads);
-                }
-                catch (Exception)
-                {
-                    Interlocked.Increment(ref failures);
-                }
-            }
-        })).ToArray();
-
-        await Replicas.WaitUntilAsync(() => Interlocked.Read(ref reads) > 1000, "reads before the failover");
+        await using var load = new ReadLoad(cache, keys, workers: 16);
+        await Replicas.WaitUntilAsync(() => load.Reads > 1000, "reads before the failover");
         var primaries = await cluster.PrimaryPortsAsync();
         cluster.Kill(primaries[0]);
         var killed = Stopwatch.StartNew();
@@ -144,10 +124,9 @@ public sealed class ClusterTests(RedisClusterFixture fixture)
         }
 
         var recovered = killed.Elapsed;
-        await stop.CancelAsync();
-        await Task.WhenAll(load);
+        await load.DisposeAsync();
 
-        Assert.Equal(0, failures);
+        Assert.Equal(0, load.Failures);
         Assert.True(back, $"L2 hits did not come back (without misses) within 10 s of killing primary {primaries[0]}");
         Assert.True(recovered < TimeSpan.FromSeconds(10), $"L2 hits came back after {recovered}");
     }
@@ -156,7 +135,7 @@ public sealed class ClusterTests(RedisClusterFixture fixture)
     public async Task NoValueRemovedBeforeAPrimaryIsKilledComesBackAfterTheFailover()
     {
         await using var cluster = await RedisCluster.StartAsync(primaries: 3, replicasPerPrimary: 1);
-        await using var caches = await ClusterCaches.StartAsync(cluster, 2);
+        await using var caches = await CacheInstances.StartAsync(cluster.ConnectionString, 2, cluster: true);
         var (a, b) = (caches[0], caches[1]);
         var keys = Enumerable.Range(0, 300).Select(i => $"product:{i}").ToArray();
         foreach (var key in keys)
@@ -180,7 +159,7 @@ public sealed class ClusterTests(RedisClusterFixture fixture)
         var resurrected = 0;
         foreach (var key in keys)
         {
-            if (await b.GetOrCreateAsync(key, _ => ValueTask.FromResult("fresh"), L1Off) == "old")
+            if (await b.GetOrCreateAsync(key, _ => ValueTask.FromResult("fresh"), ReadLoad.L1Off) == "old")
             {
                 resurrected++;
             }
@@ -193,7 +172,7 @@ public sealed class ClusterTests(RedisClusterFixture fixture)
     public async Task AnInvalidationMadeWhileTheClusterIsUnreachableIsReplayedWhenItAnswersAgain()
     {
         await using var cluster = await RedisCluster.StartAsync(primaries: 3);
-        await using var caches = await ClusterCaches.StartAsync(cluster, 2);
+        await using var caches = await CacheInstances.StartAsync(cluster.ConnectionString, 2, cluster: true);
         var (a, b) = (caches[0], caches[1]);
         var keys = Enumerable.Range(0, 50).Select(i => $"product:{i}").ToArray();
         foreach (var key in keys)
@@ -219,57 +198,7 @@ public sealed class ClusterTests(RedisClusterFixture fixture)
         await Replicas.WaitUntilAsync(() => a.Outbox.IsEmpty, "the replay of the queued removals", 20);
         foreach (var key in keys)
         {
-            Assert.Equal("fresh", await b.GetOrCreateAsync(key, _ => ValueTask.FromResult("fresh"), L1Off));
-        }
-    }
-
-    private static readonly Microsoft.Extensions.Caching.Hybrid.HybridCacheEntryOptions L1Off = new()
-    {
-        Flags = Microsoft.Extensions.Caching.Hybrid.HybridCacheEntryFlags.DisableLocalCacheRead | Microsoft.Extensions.Caching.Hybrid.HybridCacheEntryFlags.DisableLocalCacheWrite,
-    };
-}
-
-/// <summary>Cache instances over one cluster.</summary>
-internal sealed class ClusterCaches : IAsyncDisposable
-{
-    private readonly List<ServiceProvider> _providers = [];
-    private readonly List<OptimizedHybridCache> _caches = [];
-
-    public OptimizedHybridCache this[int index] => _caches[index];
-
-    public static async Task<ClusterCaches> StartAsync(RedisCluster cluster, int count, Action<OptimizedHybridCacheOptions>? configure = null)
-    {
-        var caches = new ClusterCaches();
-        for (var i = 0; i < count; i++)
-        {
-            var services = new ServiceCollection();
-            services.AddSingleton<MemorySnapshotSource>(() => new MemorySnapshot(8L << 30, 1L << 30, 7L << 30));
-            services.AddOptimizedHybridCache(o =>
-            {
-                o.RedisConnectionString = cluster.ConnectionString + ",connectTimeout=2000";
-                o.Resilience.MaximumReconnectDelay = TimeSpan.FromMilliseconds(200);
-                o.Resilience.Timeout = TimeSpan.FromSeconds(1); // the suite runs many servers at once on two cores: not a deadline test
-                configure?.Invoke(o);
-            });
-            var provider = services.BuildServiceProvider();
-            caches._providers.Add(provider);
-            caches._caches.Add(provider.GetRequiredService<OptimizedHybridCache>());
-        }
-
-        foreach (var cache in caches._caches)
-        {
-            await cache.Subscription.WaitAsync(TimeSpan.FromSeconds(15));
-            await Replicas.WaitUntilAsync(() => cache.Redis!.IsAvailable && cache.Redis.IsCluster, "the cluster connection", 15);
-        }
-
-        return caches;
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        foreach (var provider in _providers)
-        {
-            await provider.DisposeAsync();
+            Assert.Equal("fresh", await b.GetOrCreateAsync(key, _ => ValueTask.FromResult("fresh"), ReadLoad.L1Off));
         }
     }
 }
