@@ -69,9 +69,6 @@ internal sealed class ResilientRedis : IAsyncDisposable
     // opens at its minimum throughput; this only bounds the loop.
     private const int MaximumStallFailures = 100_000;
 
-    // How often the primaries' roles are checked when no event asked for it.
-    private static readonly TimeSpan PrimaryCheckPeriod = TimeSpan.FromSeconds(2);
-
     private static readonly TimeoutException StallException = new("Redis answered no command for the stall threshold of the sampling window.");
 
     private readonly ResiliencePipeline _pipeline;
@@ -94,9 +91,7 @@ internal sealed class ResilientRedis : IAsyncDisposable
     private volatile IDatabase? _database;
     private volatile GetCoalescer? _gets;
     private volatile bool _cluster;
-    private readonly Dictionary<string, (bool Primary, long Offset)> _primaries = []; // every server seen: its role and replication offset (guarded by itself)
-    private ITimer? _primaryTimer;
-    private int _primaryCheckPending;
+    private PrimarySwitchDetector? _primaries;
     private long _openUntil; // system-clock timestamp until which calls are refused without asking Polly; 0 = not open
     private volatile bool _closed = true; // mirrors the breaker (set in its callbacks): only a closed circuit skips the gate
     private int _disposed;
@@ -529,7 +524,7 @@ internal sealed class ResilientRedis : IAsyncDisposable
 
         _disposing.Cancel();
         var multiplexer = await _connecting.ConfigureAwait(false);
-        _primaryTimer?.Dispose();
+        _primaries?.Dispose();
         _gets?.Dispose();
         _gets = null;
         _database = null;
@@ -539,8 +534,6 @@ internal sealed class ResilientRedis : IAsyncDisposable
             multiplexer.ConnectionFailed -= OnConnectionFailed;
             multiplexer.ConnectionRestored -= OnConnectionRestored;
             multiplexer.ConfigurationChangedBroadcast -= OnTopologyChanged;
-            multiplexer.ConfigurationChanged -= OnConfigurationChanged;
-            multiplexer.HashSlotMoved -= OnHashSlotMoved;
             if (_ownsConnection)
             {
                 await multiplexer.CloseAsync(allowCommandsToComplete: false).ConfigureAwait(false);
@@ -802,15 +795,12 @@ internal sealed class ResilientRedis : IAsyncDisposable
                 multiplexer.ConnectionFailed += OnConnectionFailed;
                 multiplexer.ConnectionRestored += OnConnectionRestored;
                 multiplexer.ConfigurationChangedBroadcast += OnTopologyChanged;
-                multiplexer.ConfigurationChanged += OnConfigurationChanged;
-                multiplexer.HashSlotMoved += OnHashSlotMoved;
                 _cluster = IsClusterNow(multiplexer);
                 _multiplexer = multiplexer;
                 _database = multiplexer.GetDatabase();
                 _gets = new GetCoalescer(_database, this, _timeout);
                 Log.L2Connecting(_logger, Endpoint, ConnectionState);
-                SchedulePrimaryCheck(); // the baseline
-                _primaryTimer = _clock.CreateTimer(static s => ((ResilientRedis)s!).SchedulePrimaryCheck(), this, PrimaryCheckPeriod, PrimaryCheckPeriod);
+                _primaries = new PrimarySwitchDetector(multiplexer, _timeout, _clock, () => Raise(PrimaryChanged, EventArgs.Empty));
 
                 return multiplexer;
             }
@@ -875,84 +865,10 @@ internal sealed class ResilientRedis : IAsyncDisposable
         }
 
         Raise(ConnectionRestored, EventArgs.Empty);
-        SchedulePrimaryCheck();
+        _primaries?.Schedule();
     }
 
-    private void OnConfigurationChanged(object? sender, EndPointEventArgs e) => SchedulePrimaryCheck();
-
-    private void OnHashSlotMoved(object? sender, HashSlotMovedEventArgs e) => SchedulePrimaryCheck();
-
-    // One check at a time; an event during a check schedules the next. Off the multiplexer's threads.
-    private void SchedulePrimaryCheck()
-    {
-        if (Interlocked.Exchange(ref _primaryCheckPending, 1) == 0 && Volatile.Read(ref _disposed) == 0)
-        {
-            _ = Task.Run(CheckPrimariesAsync);
-        }
-    }
-
-    // Asks every connected server for its ROLE (INFO would need admin mode) and compares with what was seen: a server
-    // that answers as primary and was not one before (new, or a replica until now), or whose replication offset went
-    // back (restarted), is a switch. Entries are never forgotten, so that a primary seen again after all were down
-    // still compares with what it was. Also run every few seconds, in case the multiplexer raised no event.
-    private async Task CheckPrimariesAsync()
-    {
-        try
-        {
-            await Task.Delay(TimeSpan.FromMilliseconds(100), _clock, _disposing.Token).ConfigureAwait(false); // let the topology settle
-            Volatile.Write(ref _primaryCheckPending, 0);
-            if (_multiplexer is not { } multiplexer)
-            {
-                return;
-            }
-
-            var current = new List<(string Endpoint, bool Primary, long Offset)>();
-            foreach (var server in multiplexer.GetServers())
-            {
-                if (!server.IsConnected)
-                {
-                    continue;
-                }
-
-                try
-                {
-                    var role = await server.RoleAsync().WaitAsync(_timeout * 4, _clock, _disposing.Token).ConfigureAwait(false);
-                    current.Add((RedisConnectionString.Format(server.EndPoint), role is Role.Master, role is Role.Master primary ? primary.ReplicationOffset : 0));
-                }
-                catch (Exception ex) when (ex is RedisException or TimeoutException)
-                {
-                    // this one is not answering now; the others still count
-                }
-            }
-
-            var changed = false;
-            lock (_primaries)
-            {
-                var baseline = _primaries.Count == 0;
-                foreach (var (endpoint, primary, offset) in current)
-                {
-                    var seen = _primaries.TryGetValue(endpoint, out var known);
-                    if (primary && !baseline && (!seen || !known.Primary || offset < known.Offset))
-                    {
-                        changed = true;
-                    }
-
-                    _primaries[endpoint] = (primary, offset);
-                }
-            }
-
-            if (changed)
-            {
-                Raise(PrimaryChanged, EventArgs.Empty);
-            }
-        }
-        catch (Exception ex) when (ex is RedisException or TimeoutException or OperationCanceledException or ObjectDisposedException)
-        {
-            Volatile.Write(ref _primaryCheckPending, 0); // the next connection event or tick checks again
-        }
-    }
-
-    // A primary changed (failover, resharding): messages and writes around the switch may be lost; treated as a reconnect.
+    // A configuration broadcast (a failover): messages and writes around the switch may be lost; treated as a reconnect.
     private void OnTopologyChanged(object? sender, EndPointEventArgs e) => OnConnectionRestored(sender, e);
 
     private void Raise(EventHandler? handler, EventArgs args)
